@@ -1,0 +1,1 @@
+"""Command-line front end: the one place that maps errors to exit codes and hints."""

@@ -1,0 +1,108 @@
+"""`facevault` entry point: no arguments starts the GUI; subcommands are the CLI.
+
+Each command group lives in its own module under facevault.cli with a
+`register(subparsers)` function that adds its parsers and sets `func` (a callable taking
+the parsed namespace and returning an exit code). This module maps FaceVaultError to exit
+codes and hints; nothing below it prints tracebacks to users.
+
+Exit codes: 0 done; 1 not recognised (wrong face or code: nothing changed); 2 usage;
+3 corrupted or tampered data; 4 no usable face in the input or camera failure;
+5 other errors (missing model, vault in use, disk full, no keyring); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from facevault import __version__
+from facevault.errors import FaceVaultError
+
+# Command modules, in --help order. Each defines register(subparsers).
+COMMAND_MODULES = (
+    "facevault.cli.vault_cmds",
+    "facevault.cli.models_cmds",
+    "facevault.cli.debug_cmds",
+    "facevault.cli.bench_cmds",
+)
+
+EXIT_CODES_HELP = """exit codes:
+  0  done
+  1  not recognised (wrong face or recovery code): nothing changed
+  2  usage error
+  3  corrupted or tampered data
+  4  no usable face in the input, or camera failure
+  5  other error (missing model, vault in use, disk full, no keyring backend)
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="facevault",
+        description="An encrypted vault that opens with your face. "
+        "Run without a command to start the desktop app.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"facevault {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:  # that command group is not built yet
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+
+
+def _start_gui() -> int:
+    try:
+        from facevault.gui.app import run  # type: ignore[import-not-found]
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith("facevault.gui"):
+            print(
+                "facevault: the desktop app is not built yet; see `facevault --help` for the CLI.",
+                file=sys.stderr,
+            )
+            return 2
+        raise
+    return int(run())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if not args_list:
+        return _start_gui()
+    parser = build_parser()
+    args = parser.parse_args(args_list)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except FaceVaultError as exc:
+        print(f"facevault: {exc}", file=sys.stderr)
+        if exc.hint:
+            print(f"hint: {exc.hint}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("facevault: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""The one place that knows every filesystem path FaceVault uses.
+
+Environment overrides (for tests, packaging and users who want them):
+  FACEVAULT_MANIFEST     the model manifest (default: models/manifest.json in the checkout)
+  FACEVAULT_MODELS_DIR   where model files live (default: the source tree's models/ when
+                         running from a checkout, else the per-user data dir)
+  FACEVAULT_DATA_DIR     per-user data (default: platformdirs user data dir)
+  FACEVAULT_CACHE_DIR    caches, e.g. embeddings for benchmarks (default: platformdirs cache)
+  FACEVAULT_CONFIG_DIR   settings, recent vaults (default: platformdirs config dir)
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+APP_NAME = "facevault"
+SOURCE_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env_path(name: str) -> Path | None:
+    value = os.environ.get(name)
+    return Path(value).expanduser() if value else None
+
+
+def manifest_path() -> Path:
+    """The model manifest: models/manifest.json in the checkout (or the bundle's copy)."""
+    env = _env_path("FACEVAULT_MANIFEST")
+    if env is not None:
+        return env
+    return SOURCE_ROOT / "models" / "manifest.json"
+
+
+def models_dir() -> Path:
+    env = _env_path("FACEVAULT_MODELS_DIR")
+    if env is not None:
+        return env
+    checkout = SOURCE_ROOT / "models"
+    if (SOURCE_ROOT / "pyproject.toml").exists() and checkout.is_dir():
+        return checkout
+    return data_dir() / "models"
+
+
+def data_dir() -> Path:
+    env = _env_path("FACEVAULT_DATA_DIR")
+    if env is not None:
+        return env
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def cache_dir() -> Path:
+    env = _env_path("FACEVAULT_CACHE_DIR")
+    if env is not None:
+        return env
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir(APP_NAME))
+
+
+def config_dir() -> Path:
+    env = _env_path("FACEVAULT_CONFIG_DIR")
+    if env is not None:
+        return env
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir(APP_NAME))
+
+
+def user_models_file() -> Path:
+    """Models a user registered (e.g. their own ArcFace ONNX), beside the shipped manifest."""
+    return config_dir() / "user_models.json"
