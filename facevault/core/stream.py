@@ -1,0 +1,207 @@
+"""STREAM chunked authenticated encryption (age's payload format) for FaceVault.
+
+The plaintext is cut into 64 KiB chunks; chunk i is sealed with ChaCha20-Poly1305 under
+nonce = 11-byte big-endian i || flag, where flag is 0x01 on the last chunk and 0x00 on
+every other. There is no associated data. The ciphertext is the concatenation of the
+sealed chunks (each chunk's ciphertext followed by its 16-byte tag); nothing else.
+
+Rules (as in age): an empty plaintext is exactly one empty final chunk; otherwise the last
+chunk is never empty, so every non-final chunk is full. The reader rejects a missing last
+chunk (truncation), an empty last chunk in a multi-chunk stream, data after the last chunk,
+reordered or foreign chunks, and counter overflow - all as one AuthenticationError.
+
+The nonces are deterministic, so a KEY MUST NEVER ENCRYPT TWO STREAMS. Callers derive a
+fresh key per stream (e.g. HKDF of a file key with a random per-file salt); this module
+cannot check that.
+
+Memory stays flat: at most two chunks are buffered whatever the size of the stream.
+
+May import: stdlib, cryptography, facevault.core.crypto, facevault.errors.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+
+from facevault.core.crypto import KEY_SIZE, AuthenticationError
+from facevault.errors import IntegrityError
+
+__all__ = [
+    "CHUNK_SIZE",
+    "TAG_SIZE",
+    "ENCRYPTED_CHUNK_SIZE",
+    "encrypt_stream",
+    "decrypt_stream",
+    "encrypted_size",
+    "plaintext_size",
+    "seal_blob",
+    "open_blob",
+    "drain",
+]
+
+CHUNK_SIZE = 64 * 1024
+TAG_SIZE = 16
+ENCRYPTED_CHUNK_SIZE = CHUNK_SIZE + TAG_SIZE
+_COUNTER_LIMIT = 1 << 88  # 11-byte counter
+
+
+def _nonce(counter: int, last: bool) -> bytes:
+    if counter >= _COUNTER_LIMIT:
+        raise AuthenticationError("STREAM chunk counter overflow.")
+    return counter.to_bytes(11, "big") + (b"\x01" if last else b"\x00")
+
+
+def _aead(key: bytes) -> ChaCha20Poly1305:
+    if not isinstance(key, (bytes, bytearray)):
+        raise TypeError(f"key must be bytes, not {type(key).__name__}")
+    if len(key) != KEY_SIZE:
+        raise ValueError(f"key must be {KEY_SIZE} bytes")
+    return ChaCha20Poly1305(bytes(key))
+
+
+def _read_full(src: BinaryIO, buf: memoryview) -> int:
+    """Fill `buf` from `src`; return the number of bytes read (short only at end of input)."""
+    readinto = getattr(src, "readinto", None)
+    total = 0
+    size = len(buf)
+    while total < size:
+        if readinto is not None:
+            n = readinto(buf[total:])
+        else:
+            data = src.read(size - total)
+            n = len(data)
+            buf[total : total + n] = data
+        if n is None:  # non-blocking stream with nothing ready
+            raise IntegrityError("The input stream is non-blocking; STREAM needs a blocking one.")
+        if n == 0:
+            break
+        total += n
+    return total
+
+
+def encrypt_stream(key: bytes, src: BinaryIO, dst: BinaryIO) -> Iterator[int]:
+    """Encrypt `src` into `dst`; a generator yielding the plaintext bytes done after each chunk.
+
+    Nothing happens until the generator is iterated; stopping early leaves `dst` incomplete
+    (it will not decrypt: the last chunk is missing).
+    """
+    aead = _aead(key)
+    cur = memoryview(bytearray(CHUNK_SIZE))
+    nxt = memoryview(bytearray(CHUNK_SIZE))
+    out = memoryview(bytearray(ENCRYPTED_CHUNK_SIZE))
+    n_cur = _read_full(src, cur)
+    counter = 0
+    done = 0
+    while True:
+        if n_cur == CHUNK_SIZE:
+            n_nxt = _read_full(src, nxt)
+            last = n_nxt == 0
+        else:
+            n_nxt = 0
+            last = True
+        aead.encrypt_into(_nonce(counter, last), cur[:n_cur], None, out[: n_cur + TAG_SIZE])
+        dst.write(out[: n_cur + TAG_SIZE])
+        done += n_cur
+        yield done
+        if last:
+            return
+        counter += 1
+        cur, nxt = nxt, cur
+        n_cur = n_nxt
+
+
+def decrypt_stream(key: bytes, src: BinaryIO, dst: BinaryIO) -> Iterator[int]:
+    """Decrypt `src` into `dst`; a generator yielding the plaintext bytes written so far.
+
+    Raises AuthenticationError (an IntegrityError) on any tampering, truncation, reordering
+    or trailing data. Plaintext of the chunks before the failing one HAS ALREADY BEEN WRITTEN
+    to `dst`: write to a temporary file and rename it into place only after the generator
+    has completed without error.
+    """
+    aead = _aead(key)
+    cur = memoryview(bytearray(ENCRYPTED_CHUNK_SIZE))
+    nxt = memoryview(bytearray(ENCRYPTED_CHUNK_SIZE))
+    out = memoryview(bytearray(CHUNK_SIZE))
+    n_cur = _read_full(src, cur)
+    counter = 0
+    done = 0
+    while True:
+        if n_cur == ENCRYPTED_CHUNK_SIZE:
+            n_nxt = _read_full(src, nxt)
+            last = n_nxt == 0
+        else:
+            n_nxt = 0
+            last = True
+        if n_cur < TAG_SIZE:
+            raise AuthenticationError("The encrypted data is truncated.")
+        if last and counter > 0 and n_cur == TAG_SIZE:
+            raise AuthenticationError("The encrypted data ends with an empty chunk.")
+        n_plain = n_cur - TAG_SIZE
+        try:
+            aead.decrypt_into(_nonce(counter, last), cur[:n_cur], None, out[:n_plain])
+        except InvalidTag:
+            raise AuthenticationError() from None
+        dst.write(out[:n_plain])
+        done += n_plain
+        yield done
+        if last:
+            return
+        counter += 1
+        cur, nxt = nxt, cur
+        n_cur = n_nxt
+
+
+def drain(progress: Iterator[int]) -> int:
+    """Run a progress generator to the end; return its last value (0 if it yields nothing)."""
+    last = 0
+    for last in progress:
+        pass
+    return last
+
+
+def encrypted_size(plaintext_size: int) -> int:
+    """Size of the STREAM ciphertext of `plaintext_size` bytes."""
+    if not isinstance(plaintext_size, int) or isinstance(plaintext_size, bool):
+        raise TypeError("plaintext_size must be an int")
+    if plaintext_size < 0:
+        raise ValueError("plaintext_size must be non-negative")
+    chunks = max(1, -(-plaintext_size // CHUNK_SIZE))
+    return plaintext_size + chunks * TAG_SIZE
+
+
+def plaintext_size(encrypted_size: int) -> int:
+    """Inverse of encrypted_size; raises IntegrityError if no valid stream has that size."""
+    if not isinstance(encrypted_size, int) or isinstance(encrypted_size, bool):
+        raise TypeError("encrypted_size must be an int")
+    if encrypted_size < TAG_SIZE:
+        raise IntegrityError("The encrypted data is too short to be a STREAM.")
+    chunks = -(-encrypted_size // ENCRYPTED_CHUNK_SIZE)
+    last = encrypted_size - (chunks - 1) * ENCRYPTED_CHUNK_SIZE
+    if chunks > 1 and last == TAG_SIZE:
+        raise IntegrityError("The encrypted data ends with an empty chunk.")
+    if last < TAG_SIZE:
+        raise IntegrityError("The encrypted data has an impossible size (truncated chunk).")
+    return encrypted_size - chunks * TAG_SIZE
+
+
+def seal_blob(key: bytes, data: bytes) -> bytes:
+    """STREAM-encrypt a small in-memory blob (same format as encrypt_stream)."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"data must be bytes, not {type(data).__name__}")
+    out = io.BytesIO()
+    drain(encrypt_stream(key, io.BytesIO(bytes(data)), out))
+    return out.getvalue()
+
+
+def open_blob(key: bytes, data: bytes) -> bytes:
+    """Decrypt a blob made by seal_blob; raises AuthenticationError on any tampering."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"data must be bytes, not {type(data).__name__}")
+    out = io.BytesIO()
+    drain(decrypt_stream(key, io.BytesIO(bytes(data)), out))
+    return out.getvalue()
