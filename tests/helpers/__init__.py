@@ -1,0 +1,1 @@
+"""Shared test helpers (media generation, fakes). Importable as `tests.helpers`."""
