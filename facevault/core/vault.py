@@ -1,0 +1,552 @@
+"""The vault folder: create, open, list, add, extract, remove, re-key, garbage-collect.
+
+    VAULT/vault.fvh               header: vault id + key slots, MAC'd with the master key
+    VAULT/index.fve               encrypted index (names, sizes, times -> object ids)
+    VAULT/objects/<32 hex>.fvo    one per file: nonce (16) || STREAM(HKDF(master key,
+                                  salt=nonce, info="facevault object" || object id bytes))
+    VAULT/.lock                   advisory write lock; readers never take it
+
+Every write goes to a temporary file in the same folder and is renamed into place
+(fsutil.atomic_write). The index rename is the commit point of `add`, `remove` and `gc`:
+objects are written before the index that names them and deleted only after an index that
+no longer names them, so a crash leaves the previous state openable plus, at worst,
+orphan objects that `gc()` removes. `rotate_master_key` commits by renaming the header;
+see its docstring and FORMAT.md for the exact crash-safe order.
+
+Generators (`add_file`, `extract`, `rotate_master_key`, `verify`) yield `Progress` after
+each 64 KiB chunk. Stopping one early (`.close()`) removes its temporary file and
+releases the lock; the vault keeps its previous state. An `OpenVault` is not thread-safe.
+
+May import: the standard library, facevault.core (crypto, stream, slots, vault_header,
+vault_index, fsutil), facevault.errors.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from facevault.core import fsutil
+from facevault.core.crypto import KEY_SIZE, hkdf_sha256, random_bytes
+from facevault.core.slots import Slot
+from facevault.core.stream import decrypt_stream, encrypt_stream, encrypted_size
+from facevault.core.vault_header import (
+    HEADER_NAME,
+    VAULT_ID_SIZE,
+    VaultHeader,
+    encode_header,
+    parse_header,
+    read_header,
+    verify_header,
+)
+from facevault.core.vault_index import (
+    INDEX_NAME,
+    NONCE_SIZE,
+    Entry,
+    Index,
+    check_name,
+    new_object_id,
+    open_index,
+    seal_index,
+)
+from facevault.errors import IntegrityError, StorageError, UsageError
+
+__all__ = [
+    "OBJECTS_DIR",
+    "LOCK_NAME",
+    "PENDING_INDEX_NAME",
+    "Entry",
+    "Progress",
+    "VaultHeader",
+    "OpenVault",
+    "create_vault",
+    "open_vault",
+    "read_header",
+]
+
+OBJECTS_DIR = "objects"
+OBJECT_SUFFIX = ".fvo"
+LOCK_NAME = ".lock"
+PENDING_INDEX_NAME = "index.next.fve"
+"""Index under the new master key, written just before the header during a re-key."""
+_OBJECT_INFO = b"facevault object"
+_READ_BYTES_LIMIT = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Plaintext bytes processed so far out of `total` (for a progress bar)."""
+
+    done: int
+    total: int
+
+
+def _check_key(master_key: object) -> bytes:
+    if not isinstance(master_key, (bytes, bytearray)):
+        raise TypeError(f"master_key must be bytes, not {type(master_key).__name__}")
+    if len(master_key) != KEY_SIZE:
+        raise ValueError(f"master_key must be {KEY_SIZE} bytes")
+    return bytes(master_key)
+
+
+def _object_key(master_key: bytes, entry_nonce: bytes, object_id: str) -> bytes:
+    return hkdf_sha256(master_key, salt=entry_nonce, info=_OBJECT_INFO + bytes.fromhex(object_id))
+
+
+def _read_file(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StorageError(f"cannot read {path}: {exc.strerror}") from exc
+
+
+def _load_index(path: Path, master_key: bytes, vault_id: bytes) -> tuple[Index, bool]:
+    """The current index, and whether it came from an unfinished re-key's pending file."""
+    data = _read_file(path / INDEX_NAME)
+    if data is None:
+        raise IntegrityError(f"the vault index {INDEX_NAME} is missing")
+    try:
+        return open_index(master_key, data, vault_id), False
+    except IntegrityError as first:
+        pending = _read_file(path / PENDING_INDEX_NAME)
+        if pending is None:
+            raise
+        try:
+            return open_index(master_key, pending, vault_id), True
+        except IntegrityError:
+            raise first from None
+
+
+class _PlaintextPipe:
+    """A readable over decrypt_stream's output, so a re-key never puts plaintext on disk."""
+
+    def __init__(self, key: bytes, src: BinaryIO) -> None:
+        self._buf = bytearray()
+        self._chunks = decrypt_stream(key, src, self)  # type: ignore[arg-type]
+        self._eof = False
+
+    def write(self, data: bytes) -> int:
+        self._buf += data
+        return len(data)
+
+    def read(self, n: int = -1) -> bytes:
+        while not self._eof and (n < 0 or len(self._buf) < n):
+            try:
+                next(self._chunks)
+            except StopIteration:
+                self._eof = True
+        n = len(self._buf) if n < 0 else min(n, len(self._buf))
+        out = bytes(self._buf[:n])
+        del self._buf[:n]
+        return out
+
+
+class OpenVault:
+    """An unlocked vault folder. Build it with `create_vault` or `open_vault`."""
+
+    def __init__(self, path: Path, master_key: bytes, header: VaultHeader, index: Index) -> None:
+        self._path = Path(path)
+        self._key: bytes | None = _check_key(master_key)
+        self._header = header
+        self._index = index
+        self._lock = fsutil.FileLock(
+            self._path / LOCK_NAME,
+            busy_message=f"the vault {self._path} is busy: another FaceVault process is changing it",
+        )
+        self._lock_depth = 0
+
+    # -- state -------------------------------------------------------------------------
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    @property
+    def header(self) -> VaultHeader:
+        return self._header
+
+    @property
+    def generation(self) -> int:
+        """Index generation; callers may remember it and pass it as open_vault's min_generation."""
+        return self._index.generation
+
+    @property
+    def master_key(self) -> bytes:
+        """The unwrapped master key, for sealing new slots (services only; never store it)."""
+        return self._master_key
+
+    @property
+    def _master_key(self) -> bytes:
+        if self._key is None:
+            raise UsageError("the vault is closed")
+        return self._key
+
+    def close(self) -> None:
+        """Forget the master key (Python cannot wipe it) and release the lock if held."""
+        self._key = None
+        self._lock_depth = 0
+        self._lock.release()
+
+    def __enter__(self) -> "OpenVault":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def refresh(self) -> None:
+        """Re-read header and index from disk (to see changes made by other processes)."""
+        self._reload(finish_pending=False)
+
+    def _reload(self, *, finish_pending: bool) -> None:
+        header = read_header(self._path)
+        verify_header(header, self._master_key)
+        if header.vault_id != self._header.vault_id:
+            raise IntegrityError(f"{self._path} now holds a different vault")
+        index, pending = _load_index(self._path, self._master_key, header.vault_id)
+        if index.generation < self._index.generation:
+            raise IntegrityError("the vault index on disk is older than the one already seen "
+                                 "(rolled back or restored from an old copy)")
+        if pending and finish_pending:
+            self._replace(self._path / PENDING_INDEX_NAME, self._path / INDEX_NAME)
+        self._header, self._index = header, index
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator["OpenVault"]:
+        """Hold the write lock (re-entrant); VaultBusyError at once if another holder has it.
+
+        On entry the header and index are re-read, so changes committed by a previous
+        writer are never overwritten.
+        """
+        self._master_key  # noqa: B018 - raises UsageError when closed
+        if self._lock_depth == 0:
+            self._lock.acquire()
+            try:
+                self._reload(finish_pending=True)
+            except BaseException:
+                self._lock.release()
+                raise
+        self._lock_depth += 1
+        try:
+            yield self
+        finally:
+            self._lock_depth -= 1
+            if self._lock_depth == 0:
+                self._lock.release()
+
+    @contextlib.contextmanager
+    def _lock_only(self) -> Iterator[None]:
+        """The bare lock, for `create_vault` (there is nothing to re-read yet)."""
+        self._lock.acquire()
+        try:
+            yield
+        finally:
+            self._lock.release()
+
+    # -- reading -------------------------------------------------------------------------
+
+    def list(self) -> list[Entry]:
+        """Entries sorted by name (as of open, the last write or `refresh`)."""
+        return list(self._index.entries)
+
+    def _entry(self, name: str) -> Entry:
+        entry = self._index.find(check_name(name))
+        if entry is None:
+            raise UsageError(f"there is no file named {name!r} in the vault")
+        return entry
+
+    def _object_path(self, object_id: str) -> Path:
+        return self._path / OBJECTS_DIR / f"{object_id}{OBJECT_SUFFIX}"
+
+    def _open_object(self, entry: Entry) -> BinaryIO:
+        """Open an object file positioned after its nonce, after checking length and nonce."""
+        path = self._object_path(entry.object_id)
+        try:
+            f = open(path, "rb")
+        except FileNotFoundError:
+            raise IntegrityError(f"the data of {entry.name!r} is missing from the vault "
+                                 f"({OBJECTS_DIR}/{path.name})") from None
+        except OSError as exc:
+            raise StorageError(f"cannot read {path}: {exc.strerror}") from exc
+        if (os.fstat(f.fileno()).st_size != NONCE_SIZE + encrypted_size(entry.size)
+                or f.read(NONCE_SIZE) != entry.nonce):
+            f.close()
+            raise IntegrityError(f"the data of {entry.name!r} was truncated or replaced")
+        return f
+
+    def _decrypt(self, entry: Entry, dst: BinaryIO) -> Iterator[Progress]:
+        key = _object_key(self._master_key, entry.nonce, entry.object_id)
+        with self._open_object(entry) as src:
+            try:
+                for done in decrypt_stream(key, src, dst):
+                    yield Progress(done, entry.size)
+            except IntegrityError:
+                raise IntegrityError(f"the data of {entry.name!r} was modified or damaged",
+                                     hint="Restore the vault from a backup.") from None
+
+    def read_bytes(self, name: str, *, max_size: int = _READ_BYTES_LIMIT) -> bytes:
+        """The whole content of a small file, in memory."""
+        entry = self._entry(name)
+        if entry.size > max_size:
+            raise UsageError(f"{name!r} is {entry.size} bytes; extract it to a file instead")
+        out = io.BytesIO()
+        for _ in self._decrypt(entry, out):
+            pass
+        return out.getvalue()
+
+    def extract(self, name: str, dest: Path, *, overwrite: bool = False) -> Iterator[Progress]:
+        """Decrypt `name` to `dest` (a generator). Nothing appears at `dest` unless it all
+        authenticated; an existing `dest` is refused (StorageError) unless `overwrite`."""
+        entry = self._entry(name)
+        dest = Path(dest)
+        if dest.is_dir() or (dest.exists() and not overwrite):
+            raise StorageError(f"{dest} already exists", hint="Choose another name or overwrite.")
+        return self._extract(entry, dest, overwrite)
+
+    def _extract(self, entry: Entry, dest: Path, overwrite: bool) -> Iterator[Progress]:
+        with fsutil.atomic_write(dest, replace=overwrite, mtime=entry.mtime,
+                                 what=f"extracting {entry.name!r}") as out:
+            yield from self._decrypt(entry, out)  # type: ignore[arg-type]
+
+    def verify(self) -> Iterator[Progress]:
+        """Decrypt every object without writing anything; IntegrityError names the first bad one."""
+        total = sum(e.size for e in self._index.entries)
+        base = 0
+        for entry in self._index.entries:
+            for p in self._decrypt(entry, _Sink()):  # type: ignore[arg-type]
+                yield Progress(base + p.done, total)
+            base += entry.size
+
+    # -- writing -------------------------------------------------------------------------
+
+    def _replace(self, src: Path, dst: Path) -> None:
+        try:
+            os.replace(src, dst)
+            fsutil.fsync_dir(dst.parent)
+        except OSError as exc:
+            raise fsutil.storage_error(exc, f"renaming {src.name}") from exc
+
+    def _write_object(self, key_source: bytes, src: BinaryIO, name: str, mtime: float,
+                      base: int, total: int) -> Iterator[Progress]:
+        """Encrypt `src` into a new object file; returns (via StopIteration) its Entry."""
+        object_id, nonce = new_object_id(), random_bytes(NONCE_SIZE)
+        key = _object_key(key_source, nonce, object_id)
+        size = 0
+        with fsutil.atomic_write(self._object_path(object_id), what=f"adding {name!r}") as out:
+            out.write(nonce)
+            for size in encrypt_stream(key, src, out):  # type: ignore[arg-type]
+                yield Progress(base + size, max(total, base + size))
+        return Entry(name, size, mtime, object_id, nonce)
+
+    def _write_index(self, index: Index, name: str = INDEX_NAME) -> None:
+        with fsutil.atomic_write(self._path / name, what="writing the vault index") as out:
+            out.write(seal_index(self._master_key, index))
+
+    def _commit(self, index: Index, new_object: str | None, old_objects: list[str]) -> None:
+        """Write `index` (the commit point); then drop objects it no longer names."""
+        try:
+            self._write_index(index)
+        except BaseException:
+            if new_object is not None:
+                fsutil.remove_quietly(self._object_path(new_object))
+            raise
+        self._index = index
+        for object_id in old_objects:
+            fsutil.remove_quietly(self._object_path(object_id))
+
+    def _check_free(self, name: str, overwrite: bool) -> None:
+        if not overwrite and self._index.find(name) is not None:
+            raise StorageError(f"the vault already has a file named {name!r}",
+                               hint="Choose another name or overwrite.")
+
+    def add_file(self, src: Path, name: str | None = None, *,
+                 overwrite: bool = False) -> Iterator[Progress]:
+        """Encrypt the file `src` into the vault as `name` (default: its file name)."""
+        src = Path(src)
+        name = check_name(src.name if name is None else name)
+        if not src.is_file():
+            raise UsageError(f"{src} is not a file")
+        self._check_free(name, overwrite)
+        return self._add(src, name, overwrite)
+
+    def _add(self, src: Path, name: str, overwrite: bool) -> Iterator[Progress]:
+        with self.lock():
+            self._check_free(name, overwrite)
+            try:
+                f = open(src, "rb")
+            except OSError as exc:
+                raise fsutil.storage_error(exc, f"reading {src}") from exc
+            with f:
+                st = os.fstat(f.fileno())
+                entry = yield from self._write_object(self._master_key, f, name, st.st_mtime,
+                                                      0, st.st_size)
+            self._add_entry(entry)
+
+    def _add_entry(self, entry: Entry) -> None:
+        old = self._index.find(entry.name)
+        self._commit(self._index.with_entry(entry), entry.object_id,
+                     [old.object_id] if old else [])
+
+    def add_bytes(self, name: str, data: bytes, *, overwrite: bool = False,
+                  mtime: float | None = None) -> Entry:
+        """Store `data` as `name` (for small content; mtime defaults to now)."""
+        name = check_name(name)
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError("data must be bytes")
+        with self.lock():
+            self._check_free(name, overwrite)
+            gen = self._write_object(self._master_key, io.BytesIO(bytes(data)), name,
+                                     time.time() if mtime is None else float(mtime), 0, len(data))
+            entry = _run(gen)
+            self._add_entry(entry)
+        return entry
+
+    def remove(self, name: str) -> None:
+        """Delete `name` from the vault (index first, then its object file)."""
+        check_name(name)
+        with self.lock():
+            entry = self._entry(name)
+            self._commit(self._index.without(name), None, [entry.object_id])
+
+    def replace_slots(self, slots: list[Slot]) -> None:
+        """Rewrite the header with new key slots for the same master key."""
+        data = encode_header(self._header.vault_id, slots, self._master_key)
+        with self.lock():
+            with fsutil.atomic_write(self._path / HEADER_NAME, what="writing the header") as out:
+                out.write(data)
+            self._header = parse_header(data)
+
+    def rotate_master_key(self, new_master_key: bytes, new_slots: list[Slot]) -> Iterator[Progress]:
+        """Re-encrypt everything under `new_master_key` (a generator).
+
+        Order: (1) every object is re-encrypted to a new id; (2) the new index is written to
+        index.next.fve; (3) the new header replaces vault.fvh -- the commit point; (4)
+        index.next.fve is renamed to index.fve; (5) the old objects are deleted. A crash
+        before (3) leaves the old key working (the new files are orphans for `gc`); after
+        (3) the new key works, `open_vault` reading index.next.fve until (4) is finished
+        by the next writer.
+        """
+        new_key = _check_key(new_master_key)
+        encode_header(self._header.vault_id, new_slots, new_key)  # validate up front
+        return self._rotate(new_key, list(new_slots))
+
+    def _rotate(self, new_key: bytes, new_slots: list[Slot]) -> Iterator[Progress]:
+        with self.lock():
+            old = self._index
+            total = sum(e.size for e in old.entries)
+            created: list[str] = []
+            base = 0
+            try:
+                entries = []
+                for e in old.entries:
+                    with self._open_object(e) as src:
+                        pipe = _PlaintextPipe(_object_key(self._master_key, e.nonce, e.object_id),
+                                              src)
+                        try:
+                            new = yield from self._write_object(new_key, pipe, e.name, e.mtime,  # type: ignore[arg-type]
+                                                                base, total)
+                        except IntegrityError:
+                            raise IntegrityError(f"the data of {e.name!r} was modified or "
+                                                 "damaged; the key was not changed") from None
+                    created.append(new.object_id)
+                    entries.append(new)
+                    base += e.size
+                index = Index(old.vault_id, old.generation + 1, tuple(entries))
+                with fsutil.atomic_write(self._path / PENDING_INDEX_NAME,
+                                         what="writing the vault index") as out:
+                    out.write(seal_index(new_key, index))
+                data = encode_header(old.vault_id, new_slots, new_key)
+                with fsutil.atomic_write(self._path / HEADER_NAME, what="writing the header") as out:
+                    out.write(data)
+            except BaseException:
+                for object_id in created:
+                    fsutil.remove_quietly(self._object_path(object_id))
+                fsutil.remove_quietly(self._path / PENDING_INDEX_NAME)
+                raise
+            self._key, self._header, self._index = new_key, parse_header(data), index
+            self._replace(self._path / PENDING_INDEX_NAME, self._path / INDEX_NAME)
+            for e in old.entries:
+                fsutil.remove_quietly(self._object_path(e.object_id))
+
+    def gc(self, *, grace_seconds: float = 3600.0) -> int:
+        """Delete unreferenced objects and crash debris older than `grace_seconds`.
+
+        The grace period protects files a sync tool has delivered before the index that
+        names them. Returns the number of files removed.
+        """
+        removed = 0
+        with self.lock():
+            live = {e.object_id + OBJECT_SUFFIX for e in self._index.entries}
+            cutoff = time.time() - grace_seconds
+            candidates = [p for p in (self._path / OBJECTS_DIR).iterdir()
+                          if (p.suffix == OBJECT_SUFFIX and p.name not in live)
+                          or p.name.startswith(fsutil.TEMP_PREFIX)]
+            candidates += [p for p in self._path.iterdir()
+                           if p.name.startswith(fsutil.TEMP_PREFIX) or p.name == PENDING_INDEX_NAME]
+            for p in candidates:
+                with contextlib.suppress(OSError):
+                    if p.is_file() and p.stat().st_mtime <= cutoff and fsutil.remove_quietly(p):
+                        removed += 1
+        return removed
+
+
+class _Sink:
+    def write(self, data: bytes) -> int:
+        return len(data)
+
+
+def _run(gen: Iterator[Progress]) -> Entry:
+    """Drive a `_write_object` generator to the end and return its Entry."""
+    while True:
+        try:
+            next(gen)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+
+
+def create_vault(path: Path, master_key: bytes, slots: list[Slot]) -> OpenVault:
+    """Make a new vault in `path` (absent or an empty folder); StorageError otherwise."""
+    path = Path(path)
+    master_key = _check_key(master_key)
+    vault_id = random_bytes(VAULT_ID_SIZE)
+    header = encode_header(vault_id, slots, master_key)  # validates slots before touching disk
+    try:
+        if path.exists():
+            if not path.is_dir():
+                raise StorageError(f"{path} exists and is not a folder")
+            if any(path.iterdir()):
+                raise StorageError(f"{path} is not empty", hint="Choose a new or empty folder.")
+        path.mkdir(parents=True, exist_ok=True)
+        (path / OBJECTS_DIR).mkdir()
+    except OSError as exc:
+        raise fsutil.storage_error(exc, f"creating {path}") from exc
+    vault = OpenVault(path, master_key, parse_header(header), Index(vault_id, 0, ()))
+    with vault._lock_only():
+        vault._write_index(Index(vault_id, 0, ()))
+        # The header goes last: a folder without it is not a vault yet.
+        with fsutil.atomic_write(path / HEADER_NAME, what="writing the header") as out:
+            out.write(header)
+    return vault
+
+
+def open_vault(path: Path, master_key: bytes, *, min_generation: int = 0) -> OpenVault:
+    """Verify the header MAC and the index with `master_key`; IntegrityError if either fails.
+
+    `min_generation`: the generation the caller saw last (e.g. kept in the OS keyring);
+    an index older than that is refused as a rollback.
+    """
+    master_key = _check_key(master_key)
+    header = read_header(Path(path))
+    verify_header(header, master_key)
+    index, _pending = _load_index(Path(path), master_key, header.vault_id)
+    if index.generation < min_generation:
+        raise IntegrityError(f"the vault index is generation {index.generation}, older than "
+                             f"{min_generation} seen before (rolled back?)")
+    return OpenVault(Path(path), master_key, header, index)
