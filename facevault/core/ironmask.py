@@ -126,11 +126,11 @@ class Codeword:
         version u8 (=1) | dim u16 BE | a u16 BE | a entries u16 BE,
         entry = index | 0x8000 if the sign is negative, entries in increasing index order.
     `from_bytes` accepts only that exact form, so parse-then-serialise is the identity.
-    Equality and hashing use the canonical bytes.
+    Equality and hashing use the canonical bytes; repr shows only dim (the codeword is secret).
     """
 
-    indices: np.ndarray
-    signs: np.ndarray
+    indices: np.ndarray = field(repr=False)  # the secret: kept out of repr and logs
+    signs: np.ndarray = field(repr=False)
     dim: int
     _encoded: bytes = field(init=False, repr=False)
 
@@ -211,7 +211,7 @@ class Helper:
     params: the codebook the helper was made for.
     """
 
-    matrix: np.ndarray
+    matrix: np.ndarray = field(repr=False)
     params: IronMaskParams
 
     def __post_init__(self) -> None:
@@ -390,26 +390,22 @@ def decode_candidates(helper: Helper, probe: np.ndarray, max_candidates: int = 8
     depth = min(max_candidates - 1, 16)
     weak = kept[::-1][:depth]  # weakest kept first
     strong = dropped[:depth]  # strongest dropped first
-    mags = np.abs(y)
-    options: list[tuple[float, tuple[int, ...], tuple[int, ...]]] = []
-    for i in range(weak.size):
-        for j in range(strong.size):
-            options.append((mags[weak[i]] - mags[strong[j]], (i,), (j,)))
-    for i1 in range(weak.size):
-        for i2 in range(i1 + 1, weak.size):
-            for j1 in range(strong.size):
-                for j2 in range(j1 + 1, strong.size):
-                    loss = mags[weak[i1]] + mags[weak[i2]] - mags[strong[j1]] - mags[strong[j2]]
-                    options.append((loss, (i1, i2), (j1, j2)))
-    options.sort(key=lambda option: (option[0], option[1], option[2]))
+    ws, ss = np.abs(y[weak]), np.abs(y[strong])
+    # Every swap as (loss, kept positions out, dropped positions in): singles, then pairs.
+    single_loss = (ws[:, None] - ss[None, :]).ravel()
+    i1, i2 = np.triu_indices(weak.size, 1)
+    j1, j2 = np.triu_indices(strong.size, 1)
+    pair_loss = ((ws[i1] + ws[i2])[:, None] - (ss[j1] + ss[j2])[None, :]).ravel()
+    losses = np.concatenate([single_loss, pair_loss])
     result = [_codeword_from(y, kept)]
-    kept_list = list(kept)
-    for _, out, into in options:
-        if len(result) >= max_candidates:
-            break
-        chosen = [k for k in kept_list if k not in {int(weak[i]) for i in out}]
-        chosen += [int(strong[j]) for j in into]
-        result.append(_codeword_from(y, np.array(chosen, dtype=np.int64)))
+    for flat in np.argsort(losses, kind="stable")[: max_candidates - 1]:
+        if flat < single_loss.size:
+            out, into = [weak[flat // strong.size]], [strong[flat % strong.size]]
+        else:
+            row, col = divmod(int(flat) - single_loss.size, j1.size)
+            out, into = [weak[i1[row]], weak[i2[row]]], [strong[j1[col]], strong[j2[col]]]
+        chosen = np.concatenate([np.setdiff1d(kept, out), into])
+        result.append(_codeword_from(y, chosen))
     return result
 
 

@@ -474,3 +474,8 @@ def test_helper_rejects_bad_matrices() -> None:
         im.helper_from_bytes(bytes(data))
     with pytest.raises(IntegrityError):
         im.helper_from_bytes(header[:8] + struct.pack(">H", 33) + im.helper_to_bytes(helper)[10:])
+
+
+def test_codeword_repr_hides_the_secret() -> None:
+    cw = im.Codeword(np.array([123, 456]), np.array([-1, 1]), 512)
+    assert "123" not in repr(cw) and "456" not in repr(cw)
