@@ -14,6 +14,7 @@ May import: the standard library, facevault.core (crypto, slots), facevault.erro
 
 from __future__ import annotations
 
+import os
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,7 +125,10 @@ def read_header(path: Path) -> VaultHeader:
         raise IntegrityError(f"not a FaceVault vault: {path} is a file, not a vault folder")
     try:
         with open(path / HEADER_NAME, "rb") as f:
-            data = f.read(MAX_HEADER_SIZE + 1)
+            # Check the size first: read(n) would allocate n bytes up front.
+            if os.fstat(f.fileno()).st_size > MAX_HEADER_SIZE:
+                raise IntegrityError("not a FaceVault vault (the header is too large)")
+            data = f.read()
     except FileNotFoundError:
         raise IntegrityError(f"not a FaceVault vault: {path} has no {HEADER_NAME}") from None
     except OSError as exc:
