@@ -373,3 +373,12 @@ def test_bad_max_side() -> None:
 def test_public_names() -> None:
     for name in sources.__all__:
         assert hasattr(sources, name)
+
+
+def test_video_without_known_extension_is_found_by_failing_image_decode(tmp_path: Path) -> None:
+    out = tmp_path / "clip.avi"
+    make_video([_pattern(), _pattern()], out)
+    renamed = out.rename(tmp_path / "recording.bin")
+    with open_source(str(renamed)) as src:
+        assert src.is_stream
+        assert len(list(src)) == 2
