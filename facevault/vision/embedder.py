@@ -1,0 +1,150 @@
+"""ArcFace-compatible ONNX embedder: aligned 112x112 RGB crop -> 512-D unit vector.
+
+Role: one class that owns its onnxruntime InferenceSession, the input/output names and
+the preprocessing constants. The constants come from the model manifest (or the user's
+registration), never guessed from the graph; the graph is only checked against them.
+
+May import: stdlib, numpy, facevault.errors; onnxruntime lazily inside the constructor.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from facevault.errors import ModelError
+
+__all__ = ["Preprocessing", "PreprocessingLike", "ArcFaceEmbedder"]
+
+log = logging.getLogger(__name__)
+
+_INSTALL_HINT = "Run `facevault models install` to fetch or repair the models."
+
+
+class PreprocessingLike(Protocol):
+    """What the embedder reads from a manifest entry's preprocessing record."""
+
+    input_size: Any  # int or (w, h)
+    colour_order: str  # "RGB" or "BGR"
+    mean: float
+    std: float
+    output_dim: int
+    input_name: str
+    output_name: str
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    """Preprocessing constants of one embedding model: x' = (x - mean) / std, NCHW float32."""
+
+    input_size: int = 112
+    colour_order: str = "RGB"
+    mean: float = 127.0
+    std: float = 128.0
+    output_dim: int = 512
+    input_name: str = "input"
+    output_name: str = "output"
+
+
+def _size_of(input_size: Any) -> int:
+    if isinstance(input_size, (tuple, list)):
+        w, h = int(input_size[0]), int(input_size[-1])
+        if w != h:
+            raise ModelError(f"Only square embedder inputs are supported, got {input_size}")
+        return w
+    return int(input_size)
+
+
+class ArcFaceEmbedder:
+    """Owns one onnxruntime session. embed() maps an aligned crop to a unit vector."""
+
+    def __init__(
+        self, model_path: str | Path, preprocessing: PreprocessingLike, *, threads: int = 2
+    ) -> None:
+        path = Path(model_path)
+        if not path.is_file():
+            raise ModelError(f"Face embedding model not found: {path}", hint=_INSTALL_HINT)
+        order = str(preprocessing.colour_order).upper()
+        if order not in ("RGB", "BGR"):
+            raise ModelError(f"Unknown colour order {preprocessing.colour_order!r} for {path.name}")
+        self.size = _size_of(preprocessing.input_size)
+        self.bgr = order == "BGR"
+        self.mean = np.float32(preprocessing.mean)
+        self.std = np.float32(preprocessing.std)
+        self.output_dim = int(preprocessing.output_dim)
+        self.input_name = preprocessing.input_name
+        self.output_name = preprocessing.output_name
+
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        opts.log_severity_level = 3
+        try:
+            self._session = ort.InferenceSession(
+                str(path), sess_options=opts, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types
+            raise ModelError(
+                f"Face embedding model could not be loaded ({path.name}): {exc}",
+                hint=_INSTALL_HINT,
+            ) from exc
+        self._check_graph(path.name)
+
+    def _check_graph(self, name: str) -> None:
+        inputs = {i.name: i for i in self._session.get_inputs()}
+        outputs = {o.name for o in self._session.get_outputs()}
+        if self.input_name not in inputs:
+            raise ModelError(
+                f"{name} has no input named {self.input_name!r} (it has {sorted(inputs)}); "
+                "the manifest entry does not match the file."
+            )
+        if self.output_name not in outputs:
+            raise ModelError(
+                f"{name} has no output named {self.output_name!r} (it has {sorted(outputs)})."
+            )
+        shape = list(inputs[self.input_name].shape)
+        fixed = [d if isinstance(d, int) else None for d in shape]
+        expected = (None, 3, self.size, self.size)
+        if len(fixed) != 4 or any(f not in (e, None) for f, e in zip(fixed[1:], expected[1:])):
+            raise ModelError(
+                f"{name} expects input shape {shape}, but the manifest says "
+                f"{self.size}x{self.size} NCHW with 3 channels."
+            )
+        self._batch_one = fixed[0] == 1  # graphs exported with batch 1 are run row by row
+
+    def _prepare(self, crops: np.ndarray) -> np.ndarray:
+        if crops.ndim != 4 or crops.shape[1:] != (self.size, self.size, 3):
+            raise ValueError(
+                f"expected (N, {self.size}, {self.size}, 3) uint8 RGB crops, got {crops.shape}"
+            )
+        x = crops[..., ::-1] if self.bgr else crops
+        x = (x.astype(np.float32) - self.mean) / self.std
+        return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+
+    def embed_batch(self, aligned_rgb: np.ndarray) -> np.ndarray:
+        """(N, size, size, 3) uint8 RGB crops -> (N, output_dim) float32 unit rows."""
+        x = self._prepare(np.asarray(aligned_rgb))
+        if self._batch_one:
+            rows = [self._session.run([self.output_name], {self.input_name: x[i : i + 1]})[0]
+                    for i in range(len(x))]
+            out = np.concatenate([np.asarray(r, np.float32).reshape(1, -1) for r in rows])
+        else:
+            out = self._session.run([self.output_name], {self.input_name: x})[0]
+            out = np.asarray(out, dtype=np.float32).reshape(len(x), -1)
+        if out.shape[1] != self.output_dim:
+            raise ModelError(f"Embedder produced {out.shape[1]} values, manifest says {self.output_dim}")
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        if not np.all(np.isfinite(out)) or np.any(norms <= 1e-12):
+            raise ModelError("Embedder produced a zero or non-finite vector; the model is broken.")
+        return (out / norms).astype(np.float32)
+
+    def embed(self, aligned_rgb: np.ndarray) -> np.ndarray:
+        """(size, size, 3) uint8 RGB crop -> (output_dim,) float32 with unit L2 norm."""
+        return self.embed_batch(np.asarray(aligned_rgb)[None])[0]
