@@ -17,8 +17,8 @@ Generators (`add_file`, `extract`, `rotate_master_key`, `verify`) yield `Progres
 each 64 KiB chunk. Stopping one early (`.close()`) removes its temporary file and
 releases the lock; the vault keeps its previous state. An `OpenVault` is not thread-safe.
 
-May import: the standard library, facevault.core (crypto, stream, slots, vault_header,
-vault_index, fsutil), facevault.errors.
+May import: the standard library, facevault.core (crypto, slots, fsutil, vault_header,
+vault_index, vault_objects), facevault.errors.
 """
 
 from __future__ import annotations
@@ -27,15 +27,14 @@ import contextlib
 import io
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from facevault.core import fsutil
-from facevault.core.crypto import KEY_SIZE, hkdf_sha256, random_bytes
+from facevault.core.crypto import KEY_SIZE, random_bytes
 from facevault.core.slots import Slot
-from facevault.core.stream import decrypt_stream, encrypt_stream, encrypted_size
 from facevault.core.vault_header import (
     HEADER_NAME,
     VAULT_ID_SIZE,
@@ -47,13 +46,20 @@ from facevault.core.vault_header import (
 )
 from facevault.core.vault_index import (
     INDEX_NAME,
-    NONCE_SIZE,
+    PENDING_INDEX_NAME,
     Entry,
     Index,
     check_name,
-    new_object_id,
-    open_index,
+    load_index,
     seal_index,
+)
+from facevault.core.vault_objects import (
+    OBJECT_SUFFIX,
+    OBJECTS_DIR,
+    decrypt_object,
+    object_path,
+    reencrypt_object,
+    write_object,
 )
 from facevault.errors import IntegrityError, StorageError, UsageError
 
@@ -70,12 +76,7 @@ __all__ = [
     "read_header",
 ]
 
-OBJECTS_DIR = "objects"
-OBJECT_SUFFIX = ".fvo"
 LOCK_NAME = ".lock"
-PENDING_INDEX_NAME = "index.next.fve"
-"""Index under the new master key, written just before the header during a re-key."""
-_OBJECT_INFO = b"facevault object"
 _READ_BYTES_LIMIT = 64 * 1024 * 1024
 
 
@@ -93,60 +94,6 @@ def _check_key(master_key: object) -> bytes:
     if len(master_key) != KEY_SIZE:
         raise ValueError(f"master_key must be {KEY_SIZE} bytes")
     return bytes(master_key)
-
-
-def _object_key(master_key: bytes, entry_nonce: bytes, object_id: str) -> bytes:
-    return hkdf_sha256(master_key, salt=entry_nonce, info=_OBJECT_INFO + bytes.fromhex(object_id))
-
-
-def _read_file(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise StorageError(f"cannot read {path}: {exc.strerror}") from exc
-
-
-def _load_index(path: Path, master_key: bytes, vault_id: bytes) -> tuple[Index, bool]:
-    """The current index, and whether it came from an unfinished re-key's pending file."""
-    data = _read_file(path / INDEX_NAME)
-    if data is None:
-        raise IntegrityError(f"the vault index {INDEX_NAME} is missing")
-    try:
-        return open_index(master_key, data, vault_id), False
-    except IntegrityError as first:
-        pending = _read_file(path / PENDING_INDEX_NAME)
-        if pending is None:
-            raise
-        try:
-            return open_index(master_key, pending, vault_id), True
-        except IntegrityError:
-            raise first from None
-
-
-class _PlaintextPipe:
-    """A readable over decrypt_stream's output, so a re-key never puts plaintext on disk."""
-
-    def __init__(self, key: bytes, src: BinaryIO) -> None:
-        self._buf = bytearray()
-        self._chunks = decrypt_stream(key, src, self)  # type: ignore[arg-type]
-        self._eof = False
-
-    def write(self, data: bytes) -> int:
-        self._buf += data
-        return len(data)
-
-    def read(self, n: int = -1) -> bytes:
-        while not self._eof and (n < 0 or len(self._buf) < n):
-            try:
-                next(self._chunks)
-            except StopIteration:
-                self._eof = True
-        n = len(self._buf) if n < 0 else min(n, len(self._buf))
-        out = bytes(self._buf[:n])
-        del self._buf[:n]
-        return out
 
 
 class OpenVault:
@@ -210,7 +157,7 @@ class OpenVault:
         verify_header(header, self._master_key)
         if header.vault_id != self._header.vault_id:
             raise IntegrityError(f"{self._path} now holds a different vault")
-        index, pending = _load_index(self._path, self._master_key, header.vault_id)
+        index, pending = load_index(self._path, self._master_key, header.vault_id)
         if index.generation < self._index.generation:
             raise IntegrityError("the vault index on disk is older than the one already seen "
                                  "(rolled back or restored from an old copy)")
@@ -262,34 +209,9 @@ class OpenVault:
             raise UsageError(f"there is no file named {name!r} in the vault")
         return entry
 
-    def _object_path(self, object_id: str) -> Path:
-        return self._path / OBJECTS_DIR / f"{object_id}{OBJECT_SUFFIX}"
-
-    def _open_object(self, entry: Entry) -> BinaryIO:
-        """Open an object file positioned after its nonce, after checking length and nonce."""
-        path = self._object_path(entry.object_id)
-        try:
-            f = open(path, "rb")
-        except FileNotFoundError:
-            raise IntegrityError(f"the data of {entry.name!r} is missing from the vault "
-                                 f"({OBJECTS_DIR}/{path.name})") from None
-        except OSError as exc:
-            raise StorageError(f"cannot read {path}: {exc.strerror}") from exc
-        if (os.fstat(f.fileno()).st_size != NONCE_SIZE + encrypted_size(entry.size)
-                or f.read(NONCE_SIZE) != entry.nonce):
-            f.close()
-            raise IntegrityError(f"the data of {entry.name!r} was truncated or replaced")
-        return f
-
     def _decrypt(self, entry: Entry, dst: BinaryIO) -> Iterator[Progress]:
-        key = _object_key(self._master_key, entry.nonce, entry.object_id)
-        with self._open_object(entry) as src:
-            try:
-                for done in decrypt_stream(key, src, dst):
-                    yield Progress(done, entry.size)
-            except IntegrityError:
-                raise IntegrityError(f"the data of {entry.name!r} was modified or damaged",
-                                     hint="Restore the vault from a backup.") from None
+        for done in decrypt_object(self._path, self._master_key, entry, dst):
+            yield Progress(done, entry.size)
 
     def read_bytes(self, name: str, *, max_size: int = _READ_BYTES_LIMIT) -> bytes:
         """The whole content of a small file, in memory."""
@@ -333,18 +255,6 @@ class OpenVault:
         except OSError as exc:
             raise fsutil.storage_error(exc, f"renaming {src.name}") from exc
 
-    def _write_object(self, key_source: bytes, src: BinaryIO, name: str, mtime: float,
-                      base: int, total: int) -> Iterator[Progress]:
-        """Encrypt `src` into a new object file; returns (via StopIteration) its Entry."""
-        object_id, nonce = new_object_id(), random_bytes(NONCE_SIZE)
-        key = _object_key(key_source, nonce, object_id)
-        size = 0
-        with fsutil.atomic_write(self._object_path(object_id), what=f"adding {name!r}") as out:
-            out.write(nonce)
-            for size in encrypt_stream(key, src, out):  # type: ignore[arg-type]
-                yield Progress(base + size, max(total, base + size))
-        return Entry(name, size, mtime, object_id, nonce)
-
     def _write_index(self, index: Index, name: str = INDEX_NAME) -> None:
         with fsutil.atomic_write(self._path / name, what="writing the vault index") as out:
             out.write(seal_index(self._master_key, index))
@@ -355,11 +265,11 @@ class OpenVault:
             self._write_index(index)
         except BaseException:
             if new_object is not None:
-                fsutil.remove_quietly(self._object_path(new_object))
+                fsutil.remove_quietly(object_path(self._path, new_object))
             raise
         self._index = index
         for object_id in old_objects:
-            fsutil.remove_quietly(self._object_path(object_id))
+            fsutil.remove_quietly(object_path(self._path, object_id))
 
     def _check_free(self, name: str, overwrite: bool) -> None:
         if not overwrite and self._index.find(name) is not None:
@@ -385,8 +295,8 @@ class OpenVault:
                 raise fsutil.storage_error(exc, f"reading {src}") from exc
             with f:
                 st = os.fstat(f.fileno())
-                entry = yield from self._write_object(self._master_key, f, name, st.st_mtime,
-                                                      0, st.st_size)
+                entry = yield from _as_progress(
+                    write_object(self._path, self._master_key, f, name, st.st_mtime), 0, st.st_size)
             self._add_entry(entry)
 
     def _add_entry(self, entry: Entry) -> None:
@@ -402,9 +312,8 @@ class OpenVault:
             raise TypeError("data must be bytes")
         with self.lock():
             self._check_free(name, overwrite)
-            gen = self._write_object(self._master_key, io.BytesIO(bytes(data)), name,
-                                     time.time() if mtime is None else float(mtime), 0, len(data))
-            entry = _run(gen)
+            when = time.time() if mtime is None else float(mtime)
+            entry = _run(write_object(self._path, self._master_key, io.BytesIO(bytes(data)), name, when))
             self._add_entry(entry)
         return entry
 
@@ -446,15 +355,8 @@ class OpenVault:
             try:
                 entries = []
                 for e in old.entries:
-                    with self._open_object(e) as src:
-                        pipe = _PlaintextPipe(_object_key(self._master_key, e.nonce, e.object_id),
-                                              src)
-                        try:
-                            new = yield from self._write_object(new_key, pipe, e.name, e.mtime,  # type: ignore[arg-type]
-                                                                base, total)
-                        except IntegrityError:
-                            raise IntegrityError(f"the data of {e.name!r} was modified or "
-                                                 "damaged; the key was not changed") from None
+                    new = yield from _as_progress(
+                        reencrypt_object(self._path, self._master_key, new_key, e), base, total)
                     created.append(new.object_id)
                     entries.append(new)
                     base += e.size
@@ -467,13 +369,13 @@ class OpenVault:
                     out.write(data)
             except BaseException:
                 for object_id in created:
-                    fsutil.remove_quietly(self._object_path(object_id))
+                    fsutil.remove_quietly(object_path(self._path, object_id))
                 fsutil.remove_quietly(self._path / PENDING_INDEX_NAME)
                 raise
             self._key, self._header, self._index = new_key, parse_header(data), index
             self._replace(self._path / PENDING_INDEX_NAME, self._path / INDEX_NAME)
             for e in old.entries:
-                fsutil.remove_quietly(self._object_path(e.object_id))
+                fsutil.remove_quietly(object_path(self._path, e.object_id))
 
     def gc(self, *, grace_seconds: float = 3600.0) -> int:
         """Delete unreferenced objects and crash debris older than `grace_seconds`.
@@ -502,8 +404,22 @@ class _Sink:
         return len(data)
 
 
-def _run(gen: Iterator[Progress]) -> Entry:
-    """Drive a `_write_object` generator to the end and return its Entry."""
+def _as_progress(gen: Generator[int, None, Entry], base: int,
+                 total: int) -> Generator[Progress, None, Entry]:
+    """Map a byte-count generator to Progress, passing on its return value and a close()."""
+    try:
+        while True:
+            try:
+                done = base + next(gen)
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+            yield Progress(done, max(total, done))
+    finally:
+        gen.close()
+
+
+def _run(gen: Generator[int, None, Entry]) -> Entry:
+    """Drive a generator to its end and return its value."""
     while True:
         try:
             next(gen)
@@ -545,7 +461,7 @@ def open_vault(path: Path, master_key: bytes, *, min_generation: int = 0) -> Ope
     master_key = _check_key(master_key)
     header = read_header(Path(path))
     verify_header(header, master_key)
-    index, _pending = _load_index(Path(path), master_key, header.vault_id)
+    index, _pending = load_index(Path(path), master_key, header.vault_id)
     if index.generation < min_generation:
         raise IntegrityError(f"the vault index is generation {index.generation}, older than "
                              f"{min_generation} seen before (rolled back?)")

@@ -20,14 +20,16 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from facevault.core.crypto import KEY_SIZE, hkdf_sha256, random_bytes
 from facevault.core.stream import open_blob, seal_blob
-from facevault.errors import IntegrityError, UsageError
+from facevault.errors import IntegrityError, StorageError, UsageError
 
 __all__ = [
     "INDEX_NAME",
+    "PENDING_INDEX_NAME",
     "INDEX_FORMAT",
     "NONCE_SIZE",
     "MAX_NAME_BYTES",
@@ -39,9 +41,12 @@ __all__ = [
     "decode_index",
     "seal_index",
     "open_index",
+    "load_index",
 ]
 
 INDEX_NAME = "index.fve"
+PENDING_INDEX_NAME = "index.next.fve"
+"""Index under the new master key, written just before the header during a re-key."""
 INDEX_FORMAT = 1
 NONCE_SIZE = 16
 MAX_NAME_BYTES = 1024
@@ -219,3 +224,33 @@ def open_index(master_key: bytes, data: bytes, vault_id: bytes) -> Index:
     if index.vault_id != vault_id:
         raise IntegrityError("the vault index belongs to another vault")
     return index
+
+
+def _read_file(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StorageError(f"cannot read {path}: {exc.strerror}") from exc
+
+
+def load_index(path: Path, master_key: bytes, vault_id: bytes) -> tuple[Index, bool]:
+    """The index of the vault folder `path`, and whether it came from PENDING_INDEX_NAME.
+
+    index.fve is tried first; only if it fails to authenticate under `master_key` is the
+    pending index of an interrupted re-key tried (see vault.OpenVault.rotate_master_key).
+    """
+    data = _read_file(path / INDEX_NAME)
+    if data is None:
+        raise IntegrityError(f"the vault index {INDEX_NAME} is missing")
+    try:
+        return open_index(master_key, data, vault_id), False
+    except IntegrityError as first:
+        pending = _read_file(path / PENDING_INDEX_NAME)
+        if pending is None:
+            raise
+        try:
+            return open_index(master_key, pending, vault_id), True
+        except IntegrityError:
+            raise first from None
