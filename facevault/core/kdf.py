@@ -17,7 +17,7 @@ import struct
 import time
 from dataclasses import dataclass
 
-from argon2.low_level import ARGON2_VERSION, Type, hash_secret_raw
+from argon2.low_level import Type, hash_secret_raw
 
 from facevault.errors import IntegrityError
 
@@ -46,7 +46,7 @@ MAX_MEMORY_KIB = 4 * 1024 * 1024
 MAX_TIME_COST = 64
 MAX_PARALLELISM = 16
 
-assert ARGON2_VERSION == 0x13
+_ARGON2_VERSION = 0x13  # the only version we write or read (RFC 9106)
 
 _STRUCT = struct.Struct(">BIII")
 
@@ -118,7 +118,7 @@ def derive_key(secret: bytes, salt: bytes, params: KdfParams) -> bytes:
         parallelism=params.parallelism,
         hash_len=KEY_SIZE,
         type=Type.ID,
-        version=ARGON2_VERSION,
+        version=_ARGON2_VERSION,
     )
 
 

@@ -87,10 +87,13 @@ def _read_full(src: BinaryIO, buf: memoryview) -> int:
 def encrypt_stream(key: bytes, src: BinaryIO, dst: BinaryIO) -> Iterator[int]:
     """Encrypt `src` into `dst`; a generator yielding the plaintext bytes done after each chunk.
 
-    Nothing happens until the generator is iterated; stopping early leaves `dst` incomplete
-    (it will not decrypt: the last chunk is missing).
+    The key is checked at call time; nothing is read or written until the generator is
+    iterated. Stopping early leaves `dst` incomplete (it will not decrypt: no last chunk).
     """
-    aead = _aead(key)
+    return _encrypt(_aead(key), src, dst)
+
+
+def _encrypt(aead: ChaCha20Poly1305, src: BinaryIO, dst: BinaryIO) -> Iterator[int]:
     cur = memoryview(bytearray(CHUNK_SIZE))
     nxt = memoryview(bytearray(CHUNK_SIZE))
     out = memoryview(bytearray(ENCRYPTED_CHUNK_SIZE))
@@ -121,9 +124,12 @@ def decrypt_stream(key: bytes, src: BinaryIO, dst: BinaryIO) -> Iterator[int]:
     Raises AuthenticationError (an IntegrityError) on any tampering, truncation, reordering
     or trailing data. Plaintext of the chunks before the failing one HAS ALREADY BEEN WRITTEN
     to `dst`: write to a temporary file and rename it into place only after the generator
-    has completed without error.
+    has completed without error. The key is checked at call time.
     """
-    aead = _aead(key)
+    return _decrypt(_aead(key), src, dst)
+
+
+def _decrypt(aead: ChaCha20Poly1305, src: BinaryIO, dst: BinaryIO) -> Iterator[int]:
     cur = memoryview(bytearray(ENCRYPTED_CHUNK_SIZE))
     nxt = memoryview(bytearray(ENCRYPTED_CHUNK_SIZE))
     out = memoryview(bytearray(CHUNK_SIZE))

@@ -203,6 +203,10 @@ def test_sizes() -> None:
 
 
 def test_key_validation() -> None:
+    with pytest.raises(ValueError):  # at call time, before any iteration
+        stream.encrypt_stream(bytes(31), io.BytesIO(), io.BytesIO())
+    with pytest.raises(ValueError):
+        stream.decrypt_stream(bytes(33), io.BytesIO(), io.BytesIO())
     with pytest.raises(ValueError):
         stream.seal_blob(bytes(16), b"x")
     with pytest.raises(TypeError):
