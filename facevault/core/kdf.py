@@ -91,10 +91,10 @@ class KdfParams:
             raise IntegrityError(f"KDF parameters out of range: {exc}.") from None
 
 
-# Measured on the 2-core development machine: 64 MiB, p=2 costs about 0.03-0.05 s per pass
-# (t=8: 0.25-0.33 s, t=10: 0.45-0.7 s, t=12: 0.57-0.63 s, with other jobs running).
-# t=10 lands in the 0.3-0.5 s band. `calibrate()` adapts to the user's machine.
-DEFAULT_PARAMS = KdfParams(time_cost=10, memory_kib=64 * 1024, parallelism=2)
+# Measured on the 2-core development machine, 64 MiB, p=2: about 0.03-0.05 s per pass.
+# t=8: 0.25-0.33 s lightly loaded, 0.46 s at load average 4 (what calibrate(0.5) chose then);
+# t=10: 0.45-0.66 s. t=8 stays in the 0.3-0.5 s band. `calibrate()` adapts per machine.
+DEFAULT_PARAMS = KdfParams(time_cost=8, memory_kib=64 * 1024, parallelism=2)
 TEST_PARAMS = KdfParams(time_cost=1, memory_kib=MIN_MEMORY_KIB, parallelism=1)
 
 
