@@ -458,3 +458,41 @@ def test_large_file_keeps_memory_flat(vault: OpenVault, tmp_path: Path) -> None:
     with open(src, "rb") as a, open(tmp_path / "back.bin", "rb") as b:
         while chunk := a.read(1 << 20):
             assert chunk == b.read(1 << 20)
+
+
+# -- the byte layout of FORMAT.md ----------------------------------------------------------
+
+
+def test_header_bytes_match_format_md(vault: OpenVault) -> None:
+    import hashlib
+    import hmac
+
+    from facevault.core.crypto import hkdf_sha256
+    from facevault.core.slots import encode_slots
+
+    data = (vault.path / HEADER_NAME).read_bytes()
+    slot_bytes = encode_slots(list(vault.header.slots))
+    assert data[:8] == b"FVVAULT\x00" and data[8:10] == b"\x00\x01"
+    assert data[10:26] == vault.header.vault_id
+    assert int.from_bytes(data[26:30], "big") == len(slot_bytes)
+    assert data[30:30 + len(slot_bytes)] == slot_bytes
+    mac_key = hkdf_sha256(KEY, info=b"facevault header")
+    assert data[30 + len(slot_bytes):] == hmac.new(mac_key, data[:-32], hashlib.sha256).digest()
+
+
+def test_index_and_object_bytes_match_format_md(vault: OpenVault) -> None:
+    import json
+
+    from facevault.core.crypto import hkdf_sha256
+    from facevault.core.stream import open_blob
+
+    vault.add_bytes("n", b"content", mtime=5.0)
+    raw = (vault.path / INDEX_NAME).read_bytes()
+    doc = json.loads(open_blob(hkdf_sha256(KEY, salt=raw[:16], info=b"facevault index"), raw[16:]))
+    (entry,) = doc["entries"]
+    assert doc["vault_id"] == vault.header.vault_id.hex() and doc["generation"] == 1
+    assert entry["name"] == "n" and entry["size"] == 7 and entry["mtime"] == 5.0
+    obj = (vault.path / OBJECTS_DIR / f"{entry['object']}.fvo").read_bytes()
+    assert obj[:16].hex() == entry["nonce"]
+    key = hkdf_sha256(KEY, salt=obj[:16], info=b"facevault object" + bytes.fromhex(entry["object"]))
+    assert open_blob(key, obj[16:]) == b"content"
