@@ -68,6 +68,15 @@ class ArcFaceEmbedder:
         path = Path(model_path)
         if not path.is_file():
             raise ModelError(f"Face embedding model not found: {path}", hint=_INSTALL_HINT)
+        missing = [
+            k for k in ("colour_order", "mean", "std", "input_name", "output_name")
+            if getattr(preprocessing, k, None) is None
+        ]
+        if missing:
+            raise ModelError(
+                f"The preprocessing of {path.name} is not recorded ({', '.join(missing)} missing).",
+                hint="Register the model with its constants: `facevault models register`.",
+            )
         order = str(preprocessing.colour_order).upper()
         if order not in ("RGB", "BGR"):
             raise ModelError(f"Unknown colour order {preprocessing.colour_order!r} for {path.name}")

@@ -1,0 +1,244 @@
+"""LFW View 1 verification benchmark: plain-cosine accuracy and TAR at a fixed FAR.
+
+Role: embed the images named by the DevTrain/DevTest pair files with FaceVault's own
+landmarker, alignment and embedder; tune one cosine threshold on DevTrain, report accuracy
+on DevTest, and TAR at FAR 1e-3 on DevTest (impostor scores from every cross-identity
+pair of DevTest images, since 500 impostor pairs cannot resolve 1e-3). Embeddings are
+cached in paths.cache_dir() as .npy float32 arrays (loaded with allow_pickle=False), keyed
+by the embedder model's sha256, its preprocessing and each image file's sha256.
+
+For accuracy every image gets an embedding when a face is found at all (largest face, no
+gates); how many images would pass the default quality gates is reported separately.
+
+May import: stdlib, numpy, facevault.*; cv2/mediapipe/onnxruntime through facevault.vision.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from facevault import paths
+
+__all__ = ["Pair", "LfwReport", "read_pairs", "best_threshold", "tar_at_far", "run_lfw"]
+
+log = logging.getLogger(__name__)
+_CACHE_VERSION = "lfw-v1"
+
+
+@dataclass(frozen=True)
+class Pair:
+    a: Path
+    b: Path
+    same: bool
+
+
+@dataclass(frozen=True)
+class LfwReport:
+    images: int
+    no_face: int  # images where no face was found (centre-crop fallback used)
+    gate_pass_fraction: float  # share of images passing the default quality gates
+    gate_fail_codes: dict[str, int]
+    threshold: float  # tuned on DevTrain
+    train_accuracy: float
+    test_accuracy: float
+    test_pairs: int
+    impostor_trials: int
+    tar_at_far_1e3: float
+    threshold_at_far_1e3: float
+    colour_order: str
+
+
+def read_pairs(pairs_file: Path, images_dir: Path) -> list[Pair]:
+    """Official LFW pairs format: count line, then `Name i j` or `NameA i NameB j`."""
+
+    def img(name: str, i: str) -> Path:
+        return images_dir / name / f"{name}_{int(i):04d}.jpg"
+
+    out = []
+    for line in Path(pairs_file).read_text().splitlines()[1:]:
+        f = line.split()
+        if len(f) == 3:
+            out.append(Pair(img(f[0], f[1]), img(f[0], f[2]), True))
+        elif len(f) == 4:
+            out.append(Pair(img(f[0], f[1]), img(f[2], f[3]), False))
+    return out
+
+
+def best_threshold(scores: np.ndarray, same: np.ndarray) -> tuple[float, float]:
+    """The cosine threshold maximising accuracy (score >= t means same) and that accuracy."""
+    order = np.argsort(scores)
+    s, y = scores[order], same[order].astype(bool)
+    # threshold just above s[k]: pairs 0..k say "different"
+    neg_below = np.concatenate([[0], np.cumsum(~y)])
+    pos_above = np.concatenate([[0], np.cumsum(y[::-1])])[::-1]
+    acc = (neg_below + pos_above) / len(s)
+    k = int(np.argmax(acc))
+    if k == 0:
+        t = float(s[0]) - 1e-6
+    elif k == len(s):
+        t = float(s[-1]) + 1e-6
+    else:
+        t = float((s[k - 1] + s[k]) / 2)
+    return t, float(acc[k])
+
+
+def tar_at_far(genuine: np.ndarray, impostor: np.ndarray, far: float) -> tuple[float, float]:
+    """(TAR, threshold) where at most `far` of impostor scores are >= threshold."""
+    imp = np.sort(impostor)
+    k = int(np.ceil(len(imp) * (1 - far)))
+    t = float(imp[min(k, len(imp) - 1)]) + 1e-7
+    return float((genuine >= t).mean()), t
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class _Embedder:
+    """Image -> (embedding, gate code or None, face found) with an on-disk cache."""
+
+    def __init__(self, colour_order: str | None, cache_root: Path | None) -> None:
+        from dataclasses import replace
+
+        from facevault import modelstore
+        from facevault.vision.embedder import ArcFaceEmbedder
+        from facevault.vision.landmarks import FaceLandmarker
+
+        entry = modelstore.embedder_entry()
+        prep = entry.preprocessing
+        if colour_order is not None and prep is not None:
+            prep = replace(prep, colour_order=colour_order)  # type: ignore[type-var]
+        self.colour_order = str(getattr(prep, "colour_order", "?"))
+        self.embedder = ArcFaceEmbedder(entry.path, prep, threads=2)  # type: ignore[arg-type]
+        self.landmarker = FaceLandmarker(modelstore.model_path("landmarker"), video=False)
+        key = json.dumps([_CACHE_VERSION, _sha256(entry.path), asdict(prep)], sort_keys=True,  # type: ignore[call-overload]
+                         default=str)
+        root = cache_root if cache_root is not None else paths.cache_dir() / "embeddings"
+        self.cache = root / hashlib.sha256(key.encode()).hexdigest()[:24]
+        self.cache.mkdir(parents=True, exist_ok=True)
+
+    def close(self) -> None:
+        self.landmarker.close()
+
+    def get(self, path: Path) -> tuple[np.ndarray, str | None, bool]:
+        digest = _sha256(path)
+        vec_file, meta_file = self.cache / f"{digest}.npy", self.cache / f"{digest}.json"
+        if vec_file.is_file() and meta_file.is_file():
+            meta = json.loads(meta_file.read_text())
+            return np.load(vec_file, allow_pickle=False), meta["code"], meta["found"]
+        vec, code, found = self._compute(path)
+        np.save(vec_file, vec.astype(np.float32), allow_pickle=False)
+        meta_file.write_text(json.dumps({"code": code, "found": found}))
+        return vec, code, found
+
+    def _compute(self, path: Path) -> tuple[np.ndarray, str | None, bool]:
+        import cv2
+
+        from facevault.vision.align import ARCFACE_TEMPLATE, five_points
+        from facevault.vision.align import similarity_transform, warp
+        from facevault.vision.quality import QualityGates, assess, choose_face, measure
+        from facevault.vision.sources import decode_image
+
+        rgb = decode_image(path)
+        faces = self.landmarker.detect(rgb)
+        if not faces:  # deep-funneled LFW: the face is centred; embed a centre crop
+            h, w = rgb.shape[:2]
+            c = rgb[h // 4 : h - h // 4, w // 4 : w - w // 4]
+            crop = cv2.resize(c, (self.embedder.size, self.embedder.size))
+            return self.embedder.embed(crop), "no_face", False
+        gates = QualityGates()
+        face = max(faces, key=lambda f: f.area)
+        _, refusal = choose_face(faces, gates)
+        five = five_points(face.landmarks)
+        m, residual = similarity_transform(five, ARCFACE_TEMPLATE)
+        aligned = warp(rgb, m, self.embedder.size)
+        verdict = refusal or assess(measure(face, aligned, five, residual), gates)
+        return self.embedder.embed(aligned), verdict.code, True
+
+
+def run_lfw(
+    data_dir: Path,
+    pairs_file: Path,
+    *,
+    train_pairs_file: Path | None = None,
+    colour_order: str | None = None,
+    cache_root: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> LfwReport:
+    """Run the benchmark. data_dir holds images/ (or is it); pairs_file is DevTest."""
+    images = data_dir / "images" if (data_dir / "images").is_dir() else data_dir
+    test = read_pairs(pairs_file, images)
+    train_file = train_pairs_file or pairs_file.with_name(
+        pairs_file.name.replace("DevTest", "DevTrain")
+    )
+    train = read_pairs(train_file, images) if train_file.is_file() and train_file != pairs_file else []
+    wanted = sorted({p for pr in test + train for p in (pr.a, pr.b)})
+    emb = _Embedder(colour_order, cache_root)
+    vecs: dict[Path, np.ndarray] = {}
+    codes: dict[Path, str | None] = {}
+    no_face = 0
+    try:
+        for i, path in enumerate(wanted):
+            v, code, found = emb.get(path)
+            vecs[path], codes[path] = v, code
+            no_face += not found
+            if progress is not None:
+                progress(i + 1, len(wanted))
+    finally:
+        emb.close()
+
+    def scores(pairs: Sequence[Pair]) -> tuple[np.ndarray, np.ndarray]:
+        s = np.array([float(vecs[p.a] @ vecs[p.b]) for p in pairs])
+        return s, np.array([p.same for p in pairs])
+
+    test_s, test_y = scores(test)
+    if train:
+        train_s, train_y = scores(train)
+        threshold, train_acc = best_threshold(train_s, train_y)
+    else:
+        threshold, train_acc = best_threshold(test_s, test_y)
+    test_acc = float(((test_s >= threshold) == test_y).mean())
+    test_imgs = sorted({p for pr in test for p in (pr.a, pr.b)})
+    mat = np.stack([vecs[p] for p in test_imgs])
+    ids = np.array([p.parent.name for p in test_imgs])
+    sim = mat @ mat.T
+    iu = np.triu_indices(len(test_imgs), k=1)
+    impostor = sim[iu][ids[iu[0]] != ids[iu[1]]]
+    tar, t_far = tar_at_far(test_s[test_y], impostor, 1e-3)
+    fails: dict[str, int] = {}
+    for c in codes.values():
+        if c is not None:
+            fails[c] = fails.get(c, 0) + 1
+    return LfwReport(
+        images=len(wanted), no_face=no_face,
+        gate_pass_fraction=sum(c is None for c in codes.values()) / max(1, len(codes)),
+        gate_fail_codes=fails, threshold=threshold, train_accuracy=train_acc,
+        test_accuracy=test_acc, test_pairs=len(test), impostor_trials=int(len(impostor)),
+        tar_at_far_1e3=tar, threshold_at_far_1e3=t_far, colour_order=emb.colour_order,
+    )
+
+
+def iter_report_lines(r: LfwReport) -> Iterator[str]:
+    yield f"images embedded        {r.images} ({r.no_face} without a detected face: centre crop)"
+    yield f"colour order           {r.colour_order}"
+    yield f"default gates pass     {r.gate_pass_fraction:.1%}  fails: {r.gate_fail_codes}"
+    yield f"threshold (DevTrain)   {r.threshold:.4f}  (train accuracy {r.train_accuracy:.2%})"
+    yield f"accuracy (DevTest)     {r.test_accuracy:.2%} on {r.test_pairs} pairs"
+    yield (f"TAR @ FAR 1e-3         {r.tar_at_far_1e3:.2%}  (threshold {r.threshold_at_far_1e3:.4f}, "
+           f"{r.impostor_trials} impostor trials)")
+
+
+def report_dict(r: LfwReport) -> dict[str, Any]:
+    return asdict(r)
