@@ -1,10 +1,16 @@
-"""Key slots: the vault master key wrapped once per way in (face, recovery code, device).
+"""Key slots: the vault master key wrapped once per way in (face, recovery code, device,
+and the two-factor kinds face+device and face+passphrase).
 
 Like an age stanza or a LUKS2 keyslot. Each slot derives a wrapping key from its secret with
 Argon2id (own random salt, own KdfParams) and seals the 32-byte master key with
 ChaCha20-Poly1305 under a random nonce. The associated data binds the slot's kind, id,
 salt, KDF parameters and a SHA-256 of its public data, so changing any of them (a
 downgrade of the KDF cost, a swapped IronMask helper) makes the slot fail to open.
+
+Two-factor kinds take one secret made of two parts with `combine_secrets` (length-prefixed,
+so no two pairs of parts give the same bytes). Because the kind is in the associated data,
+a two-factor slot relabelled as a plain face slot does not open: the vault's mode (the set
+of its slot kinds) cannot be downgraded by editing bytes.
 
 A slot that fails to open raises NotRecognisedError: a wrong face or code is the normal
 case, and a tampered slot cannot be told apart from it. The byte layout is in FORMAT.md.
@@ -33,6 +39,8 @@ from facevault.errors import IntegrityError, NotRecognisedError
 
 __all__ = [
     "SLOT_KINDS",
+    "FACE_KINDS",
+    "combine_secrets",
     "SLOT_VERSION",
     "SLOT_ID_SIZE",
     "WRAPPED_KEY_SIZE",
@@ -49,14 +57,16 @@ __all__ = [
     "decode_slots",
 ]
 
-SLOT_KINDS = ("face", "recovery", "device")
+SLOT_KINDS = ("face", "recovery", "device", "face+device", "face+passphrase")
+# Kinds whose public data carries IronMask helper bytes and whose secret includes a codeword.
+FACE_KINDS = ("face", "face+device", "face+passphrase")
 SLOT_VERSION = 1
 SLOT_ID_SIZE = 8
 WRAPPED_KEY_SIZE = KEY_SIZE + TAG_SIZE
 MAX_PUBLIC_SIZE = 16 * 1024 * 1024
 MAX_SLOTS = 32
 
-_KIND_CODE = {"face": 1, "recovery": 2, "device": 3}
+_KIND_CODE = {"face": 1, "recovery": 2, "device": 3, "face+device": 4, "face+passphrase": 5}
 _CODE_KIND = {code: kind for kind, code in _KIND_CODE.items()}
 _AAD_LABEL = b"FaceVault key slot\x00"
 _HEAD = struct.Struct(f">BB{SLOT_ID_SIZE}s{SALT_SIZE}s{PARAMS_SIZE}sI")
@@ -72,7 +82,8 @@ class Slot:
     """One wrapped copy of the master key.
 
     public: kind-specific, stored in clear but authenticated - the IronMask helper bytes for
-    "face", the keyring entry name (UTF-8) for "device", empty for "recovery".
+    "face" and "face+passphrase", the keyring entry name (UTF-8) for "device", entry name
+    and helper bytes for "face+device" (layout in FORMAT.md), empty for "recovery".
     """
 
     kind: str
@@ -101,6 +112,25 @@ class Slot:
             raise TypeError("public must be bytes")
         if len(self.public) > MAX_PUBLIC_SIZE:
             raise ValueError(f"public data must be at most {MAX_PUBLIC_SIZE} bytes")
+
+
+def combine_secrets(*parts: bytes) -> bytes:
+    """One KDF input from several secrets: uint32 BE length || part, for each part in order.
+
+    Used by the two-factor kinds (codeword, then device secret or passphrase). Every part
+    must be non-empty, so a missing factor can never collapse into a one-factor secret.
+    """
+    if len(parts) < 2:
+        raise ValueError("combine at least two secrets")
+    out = []
+    for part in parts:
+        if not _is_bytes(part):
+            raise TypeError("each secret part must be bytes")
+        if not part:
+            raise ValueError("each secret part must be non-empty")
+        out.append(struct.pack(">I", len(part)))
+        out.append(part)
+    return b"".join(out)
 
 
 def slot_aad(kind: str, slot_id: bytes, salt: bytes, kdf: KdfParams, public: bytes) -> bytes:
