@@ -29,6 +29,7 @@ class CaptureProgress:
     good: int  # frames that passed every quality gate
     want: int  # good frames wanted
     observation: Any  # the last FaceObservation (for a live view); None before the first
+    rgb: Any = None  # that frame's (H, W, 3) uint8 RGB image (for a live view); not kept
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def capture(
                     good.append(obs)
                 else:
                     rejected.append((obs.origin, obs.reason or "rejected"))
-                yield CaptureProgress(frames, len(good), want, obs)
+                yield CaptureProgress(frames, len(good), want, obs, frame.rgb)
                 if len(good) >= want or frames >= max_frames or (stop is not None and stop()):
                     break
         finally:

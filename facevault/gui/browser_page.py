@@ -1,0 +1,341 @@
+"""The unlocked vault: a table of files (name, size, modified) with add, extract, delete,
+a filter box, progress with cancel for large files, and the lock button.
+
+`EntriesModel` is a small QAbstractTableModel over a plain list of entries (anything with
+name, size and mtime). File work runs in a worker, one operation at a time (an OpenVault
+is not thread-safe); cancelling closes the generator, which leaves the vault unchanged.
+
+May import: PySide6, stdlib, facevault.errors, facevault.gui.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt, Signal,
+)
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QProgressBar, QPushButton,
+    QTableView, QVBoxLayout, QWidget,
+)
+
+from facevault.gui.context import AppContext
+from facevault.gui.enroll_page import heading
+from facevault.gui.workers import Task
+
+__all__ = ["EntriesModel", "BrowserPage", "human_size"]
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+
+def human_size(n: int) -> str:
+    size = float(n)
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if size < 1024 or unit == "TB":
+            return f"{int(size)} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} bytes"
+
+
+class EntriesModel(QAbstractTableModel):
+    HEADERS = ("Name", "Size", "Modified")
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._rows: list[Any] = []
+
+    def set_entries(self, entries: Sequence[Any]) -> None:
+        self.beginResetModel()
+        self._rows = list(entries)
+        self.endResetModel()
+
+    def entry(self, row: int) -> Any:
+        return self._rows[row]
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        e = self._rows[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == 0:
+                return e.name
+            if col == 1:
+                return human_size(e.size)
+            return datetime.fromtimestamp(e.mtime).strftime("%Y-%m-%d %H:%M")
+        if role == Qt.ItemDataRole.UserRole:  # sort key
+            return (e.name.lower(), e.size, e.mtime)[col]
+        if role == Qt.ItemDataRole.TextAlignmentRole and col == 1:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{e.name}\n{e.size} bytes"
+        return None
+
+
+class BrowserPage(QWidget):
+    lock_requested = Signal()
+    security_requested = Signal()
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.vault: Any = None
+        self._task: Task | None = None
+        self.setAcceptDrops(True)
+
+        self.title = heading("Vault")
+        self.model = EntriesModel(self)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setSortRole(Qt.ItemDataRole.UserRole)
+        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.proxy.setFilterKeyColumn(0)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.setAccessibleName("Files in the vault")
+        self.table.doubleClicked.connect(lambda _i: self.extract())
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText("Filter by name")
+        self.filter.setClearButtonEnabled(True)
+        self.filter.setAccessibleName("Filter")
+        self.filter.textChanged.connect(self.proxy.setFilterFixedString)
+
+        self.add_button = QPushButton("&Add files…")
+        self.extract_button = QPushButton("E&xtract…")
+        self.delete_button = QPushButton("&Delete")
+        self.security_button = QPushButton("&Security…")
+        self.lock_button = QPushButton("&Lock")
+        self.add_button.clicked.connect(self.add_dialog)
+        self.extract_button.clicked.connect(self.extract)
+        self.delete_button.clicked.connect(self.delete)
+        self.security_button.clicked.connect(self.security_requested)
+        self.lock_button.clicked.connect(self.lock_requested)
+        QShortcut(QKeySequence.StandardKey.Delete, self.table, activated=self.delete)
+        QShortcut(QKeySequence.StandardKey.Find, self, activated=self.filter.setFocus)
+
+        self.progress = QProgressBar()
+        self.progress_label = QLabel()
+        self.cancel_button = QPushButton("&Cancel")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.progress_row = QWidget()
+        pr = QHBoxLayout(self.progress_row)
+        pr.setContentsMargins(0, 0, 0, 0)
+        pr.addWidget(self.progress_label)
+        pr.addWidget(self.progress, 1)
+        pr.addWidget(self.cancel_button)
+        self.progress_row.hide()
+        self.status = QLabel("Drop files here to add them.")
+
+        top = QHBoxLayout()
+        top.addWidget(self.title, 1)
+        top.addWidget(self.security_button)
+        top.addWidget(self.lock_button)
+        tools = QHBoxLayout()
+        for b in (self.add_button, self.extract_button, self.delete_button):
+            tools.addWidget(b)
+        tools.addStretch(1)
+        filter_label = QLabel("&Filter:")
+        filter_label.setBuddy(self.filter)
+        tools.addWidget(filter_label)
+        tools.addWidget(self.filter, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(tools)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.progress_row)
+        layout.addWidget(self.status)
+        order = [self.table, self.add_button, self.extract_button, self.delete_button, self.filter,
+                 self.security_button, self.lock_button]
+        for a, b in zip(order, order[1:]):
+            self.setTabOrder(a, b)
+        self.table.selectionModel().selectionChanged.connect(self._update_buttons)
+        self._update_buttons()
+
+    # -- state ---------------------------------------------------------------------------
+
+    def show_vault(self, vault: Any) -> None:
+        self.vault = vault
+        self.title.setText(Path(vault.path).name)
+        self.filter.clear()
+        self.reload()
+        self.table.setFocus()
+
+    def clear(self) -> None:
+        self.cancel()
+        self.vault = None
+        self.model.set_entries([])
+
+    def reload(self) -> None:
+        if self.vault is not None:
+            self.model.set_entries(self.vault.list())
+            n = self.model.rowCount()
+            self.status.setText(f"{n} file{'s' if n != 1 else ''}. Drop files here to add them.")
+        self._update_buttons()
+
+    @property
+    def busy(self) -> bool:
+        return self._task is not None
+
+    def selected_names(self) -> list[str]:
+        rows = {self.proxy.mapToSource(i).row() for i in self.table.selectionModel().selectedRows()}
+        return [self.model.entry(r).name for r in sorted(rows)]
+
+    def select_name(self, name: str) -> None:
+        for row in range(self.proxy.rowCount()):
+            if self.proxy.index(row, 0).data() == name:
+                self.table.selectRow(row)
+                return
+
+    def _update_buttons(self) -> None:
+        has_sel = bool(self.table.selectionModel().selectedRows())
+        idle = not self.busy
+        self.add_button.setEnabled(idle and self.vault is not None)
+        self.extract_button.setEnabled(idle and has_sel)
+        self.delete_button.setEnabled(idle and has_sel)
+        self.security_button.setEnabled(idle)
+
+    # -- operations ---------------------------------------------------------------------
+
+    def _run(self, label: str, make_gen: Any, done_text: str) -> None:
+        self.progress_label.setText(label)
+        self.progress.setRange(0, 0)
+        self.progress_row.show()
+
+        def finish(_result: Any) -> None:
+            self._task = None
+            self.progress_row.hide()
+            self.reload()
+            self.status.setText(done_text)
+
+        def failed(exc: BaseException) -> None:
+            self._task = None
+            self.progress_row.hide()
+            self.reload()
+            self.ctx.dialogs.error(self, exc)
+
+        self._task = self.ctx.tasks.run(make_gen, on_yield=self._progress, on_done=finish,
+                                        on_error=failed, latest_only=True)
+        self._update_buttons()
+
+    def _progress(self, value: Any) -> None:
+        label, p = value
+        self.progress_label.setText(label)
+        if p.total > 0:
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(int(1000 * p.done / p.total))
+
+    def cancel(self) -> None:
+        if self._task is not None:
+            self._task.stop()
+            self._task = None
+            self.progress_row.hide()
+            self.status.setText("Cancelled; the vault is unchanged.")
+            self._update_buttons()
+
+    def add_paths(self, paths: Sequence[Path]) -> None:
+        files = [Path(p) for p in paths if Path(p).is_file()]
+        if not files or self.vault is None or self.busy:
+            return
+        vault = self.vault
+        existing = {e.name for e in vault.list()}
+        clash = [f.name for f in files if f.name in existing]
+        overwrite = False
+        if clash:
+            overwrite = self.ctx.dialogs.confirm(
+                self, "Replace files?",
+                f"The vault already has {', '.join(clash)}. Replace {'them' if len(clash) > 1 else 'it'}?")
+            if not overwrite:
+                files = [f for f in files if f.name not in existing]
+                if not files:
+                    return
+
+        def work() -> Generator[Any, None, None]:
+            for f in files:
+                for p in vault.add_file(f, f.name, overwrite=overwrite):
+                    yield f"Adding {f.name}", p
+
+        self._run(f"Adding {files[0].name}", work, f"Added {len(files)} file{'s' if len(files) > 1 else ''}.")
+
+    def add_dialog(self) -> None:
+        self.add_paths(self.ctx.dialogs.open_files(self, "Add files to the vault"))
+
+    def extract(self) -> None:
+        names = self.selected_names()
+        if not names or self.vault is None or self.busy:
+            return
+        folder = self.ctx.dialogs.folder(self, "Extract to which folder?")
+        if folder is None:
+            return
+        vault = self.vault
+        targets = [(n, folder / _leaf(n)) for n in names]
+        clash = [str(t) for _n, t in targets if t.exists()]
+        overwrite = bool(clash) and self.ctx.dialogs.confirm(
+            self, "Replace files?", f"{', '.join(clash)} already exist. Replace?")
+        if clash and not overwrite:
+            return
+
+        def work() -> Generator[Any, None, None]:
+            for name, target in targets:
+                for p in vault.extract(name, target, overwrite=overwrite):
+                    yield f"Extracting {name}", p
+
+        self._run(f"Extracting {names[0]}", work, f"Extracted to {folder}.")
+
+    def delete(self) -> None:
+        names = self.selected_names()
+        if not names or self.vault is None or self.busy:
+            return
+        what = names[0] if len(names) == 1 else f"{len(names)} files"
+        if not self.ctx.dialogs.confirm(self, "Delete from the vault?",
+                                        f"Delete {what} from the vault? This cannot be undone."):
+            return
+        vault = self.vault
+
+        def work() -> Generator[Any, None, None]:
+            for name in names:
+                vault.remove(name)
+            return
+            yield  # pragma: no cover
+
+        self._run(f"Deleting {what}", work, f"Deleted {what}.")
+
+    # -- drag and drop -------------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if event.mimeData().hasUrls() and self.vault is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.add_paths(paths)
+
+
+def _leaf(name: str) -> str:
+    """A safe file name from a vault entry name (entry names are data, never paths)."""
+    leaf = name.replace("\\", "/").rsplit("/", 1)[-1]
+    return leaf if leaf not in ("", ".", "..") else "unnamed"

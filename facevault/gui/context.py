@@ -1,0 +1,49 @@
+"""The parts every screen needs, built once in gui/app.py (or a test) and passed down.
+
+No globals: a test builds an AppContext with a MemoryStore, a synchronous or real thread
+pool, scripted dialogs, fast KDF parameters and a video file as the camera.
+
+May import: stdlib, PySide6 (through gui modules), facevault.services, facevault.errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from facevault.gui.dialogs import Dialogs
+from facevault.gui.workers import Tasks
+from facevault.services.secretstore import SecretStore
+from facevault.services.session import Models, Settings, SettingsStore, list_cameras
+
+__all__ = ["AppContext"]
+
+
+@dataclass
+class AppContext:
+    settings_store: SettingsStore
+    models: Models
+    tasks: Tasks
+    dialogs: Dialogs
+    secret_store: Callable[[], SecretStore]  # the OS keyring; may raise KeyringUnavailableError
+    kdf: Any = None  # KDF parameters for new slots; None = the services' default
+    cameras: Callable[[], list[str]] = list_cameras
+    unlock_timeout_s: float = 15.0
+    enroll_want: int = 5
+    settings: Settings = field(default_factory=Settings)
+
+    def __post_init__(self) -> None:
+        self.settings = self.settings_store.load()
+
+    def update_settings(self, **changes: Any) -> Settings:
+        self.settings = replace(self.settings, **changes)
+        self.settings_store.save(self.settings)
+        return self.settings
+
+    def remember_vault(self, path: Any) -> None:
+        self.settings = self.settings.with_recent(path)
+        self.settings_store.save(self.settings)
+
+    def kdf_kwargs(self) -> dict[str, Any]:
+        return {} if self.kdf is None else {"kdf": self.kdf}

@@ -1,0 +1,75 @@
+"""Every modal question the app asks, behind one small object so tests can answer them.
+
+`Dialogs` uses the real Qt dialogs; tests pass an object with the same methods that
+returns scripted answers and records errors. Errors from facevault.errors are shown as a
+plain message with their hint (`message_of`).
+
+May import: PySide6, stdlib, facevault.errors.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+from facevault.errors import FaceVaultError
+
+__all__ = ["Dialogs", "message_of"]
+
+
+def message_of(exc: BaseException) -> tuple[str, str]:
+    """(message, hint) for a user: FaceVaultError text and hint, anything else plainly."""
+    if isinstance(exc, FaceVaultError):
+        text = str(exc)
+        return text[:1].upper() + text[1:], exc.hint or ""
+    if isinstance(exc, OSError):
+        return f"{exc.strerror or exc}", "Check the file or folder and try again."
+    return f"Something went wrong: {type(exc).__name__}: {exc}", "Please report this as a bug."
+
+
+class Dialogs:
+    def open_files(self, parent: QWidget, title: str) -> list[Path]:
+        names, _ = QFileDialog.getOpenFileNames(parent, title)
+        return [Path(n) for n in names]
+
+    def open_file(self, parent: QWidget, title: str, filter: str = "") -> Path | None:  # noqa: A002
+        name, _ = QFileDialog.getOpenFileName(parent, title, "", filter)
+        return Path(name) if name else None
+
+    def save_file(self, parent: QWidget, title: str, suggested: str) -> Path | None:
+        name, _ = QFileDialog.getSaveFileName(parent, title, suggested)
+        return Path(name) if name else None
+
+    def folder(self, parent: QWidget, title: str) -> Path | None:
+        name = QFileDialog.getExistingDirectory(parent, title)
+        return Path(name) if name else None
+
+    def confirm(self, parent: QWidget, title: str, text: str) -> bool:
+        answer = QMessageBox.question(parent, title, text,
+                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                                      QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def error(self, parent: QWidget, exc: BaseException) -> None:
+        message, hint = message_of(exc)
+        box = QMessageBox(QMessageBox.Icon.Warning, "FaceVault", message, parent=parent)
+        if hint:
+            box.setInformativeText(hint)
+        box.exec()
+
+    def info(self, parent: QWidget, text: str) -> None:
+        QMessageBox.information(parent, "FaceVault", text)
+
+    def print_text(self, parent: QWidget, title: str, text: str) -> bool:
+        from PySide6.QtGui import QTextDocument
+        from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+
+        printer = QPrinter()
+        dialog = QPrintDialog(printer, parent)
+        if dialog.exec() != QPrintDialog.DialogCode.Accepted:
+            return False
+        doc = QTextDocument()
+        doc.setPlainText(f"{title}\n\n{text}\n")
+        doc.print_(printer)
+        return True

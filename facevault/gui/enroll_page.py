@@ -1,0 +1,187 @@
+"""The new-vault wizard: where and how strong, capture the face, show and confirm the
+recovery code. The vault is created right after the capture (in a worker: the key
+derivation is slow on purpose); the browser opens once the code was typed back.
+
+May import: PySide6, stdlib, facevault.services, facevault.errors, facevault.gui.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
+    QStackedWidget, QVBoxLayout, QWidget,
+)
+
+from facevault.errors import KeyringUnavailableError, StorageError
+from facevault.gui.context import AppContext
+from facevault.gui.face_panel import FacePanel
+from facevault.gui.recovery_panel import RecoveryCodePanel
+from facevault.services import session, vaults
+
+__all__ = ["EnrollPage", "heading"]
+
+
+def heading(text: str) -> QLabel:
+    label = QLabel(text)
+    font = label.font()
+    font.setPointSizeF(font.pointSizeF() * 1.5)
+    font.setBold(True)
+    label.setFont(font)
+    return label
+
+
+class EnrollPage(QWidget):
+    created = Signal(object)  # the OpenVault, after the recovery code was confirmed
+    cancelled = Signal()
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self._vault: Any = None
+        self.title = heading("Create a new vault")
+        self.steps = QStackedWidget()
+
+        # step 0: where and how
+        where = QWidget()
+        self.folder = QLineEdit(str(Path.home() / "FaceVault"))
+        self.folder.setAccessibleName("Vault folder")
+        browse = QPushButton("&Browse…")
+        browse.clicked.connect(self._browse)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.folder, 1)
+        folder_row.addWidget(browse)
+        self.preset = QComboBox()
+        for info in session.presets():
+            self.preset.addItem(f"{info.name} ({info.bits:.0f}-bit face key)", info.name)
+        self.preset.setCurrentIndex(max(0, self.preset.findData(ctx.settings.preset)))
+        self.device = QCheckBox("Also let this computer open the vault (OS keyring)")
+        self.start_button = QPushButton("&Next: look at the camera")
+        self.start_button.setDefault(True)
+        self.start_button.clicked.connect(self.start_capture)
+        cancel = QPushButton("Cancel")
+        cancel.clicked.connect(self.cancel)
+        form = QFormLayout()
+        folder_label = QLabel("&Folder:")
+        folder_label.setBuddy(self.folder)
+        form.addRow(folder_label, folder_row)
+        preset_label = QLabel("&Security:")
+        preset_label.setBuddy(self.preset)
+        form.addRow(preset_label, self.preset)
+        form.addRow("", self.device)
+        explain = QLabel(
+            "FaceVault keeps your files encrypted in this folder. Your face opens it; a recovery "
+            "code (shown after the capture) opens it when the camera cannot. The face itself is "
+            "never stored, only a scrambled helper that needs your face to unscramble.")
+        explain.setWordWrap(True)
+        buttons = QHBoxLayout()
+        buttons.addWidget(cancel)
+        buttons.addStretch(1)
+        buttons.addWidget(self.start_button)
+        w0 = QVBoxLayout(where)
+        w0.addWidget(explain)
+        w0.addLayout(form)
+        w0.addStretch(1)
+        w0.addLayout(buttons)
+
+        # step 1: capture
+        cap = QWidget()
+        self.face = FacePanel(ctx)
+        self.face.progress.setRange(0, ctx.enroll_want)
+        self.face.progress.setFormat("%v of %m good pictures")
+        back = QPushButton("&Back")
+        back.clicked.connect(self._back)
+        c1 = QVBoxLayout(cap)
+        c1.addWidget(QLabel("Look at the camera and turn your head slightly from side to side."))
+        c1.addWidget(self.face, 1)
+        row = QHBoxLayout()
+        row.addWidget(back)
+        row.addStretch(1)
+        c1.addLayout(row)
+
+        # step 2: recovery code
+        self.code = RecoveryCodePanel(ctx)
+        self.code.confirmed.connect(self._confirmed)
+
+        for w in (where, cap, self.code):
+            self.steps.addWidget(w)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.steps, 1)
+
+    def begin(self) -> None:
+        self._vault = None
+        self.steps.setCurrentIndex(0)
+        self.folder.setFocus()
+
+    @property
+    def target(self) -> Path:
+        return Path(self.folder.text().strip()).expanduser()
+
+    def _browse(self) -> None:
+        parent = self.ctx.dialogs.folder(self, "Where should the new vault folder go?")
+        if parent is not None:
+            self.folder.setText(str(parent / "FaceVault"))
+
+    def _back(self) -> None:
+        self.face.stop()
+        self.steps.setCurrentIndex(0)
+
+    def cancel(self) -> None:
+        self.face.stop()
+        self.cancelled.emit()
+
+    def start_capture(self) -> None:
+        path = self.target
+        if path.exists() and (not path.is_dir() or any(path.iterdir())):
+            self.ctx.dialogs.error(self, StorageError(
+                f"{path} already exists and is not an empty folder",
+                hint="Choose a new folder name for the vault."))
+            return
+        store = None
+        if self.device.isChecked():
+            try:
+                store = self.ctx.secret_store()
+            except KeyringUnavailableError as exc:
+                self.ctx.dialogs.error(self, exc)
+                return
+        preset = self.preset.currentData()
+        self.ctx.update_settings(preset=preset)
+        ctx = self.ctx
+
+        def work(spec: str) -> Generator[Any, None, Any]:
+            template = yield from session.capture_template(
+                spec, pipeline_factory=ctx.models, want=ctx.enroll_want)
+            yield "Creating the vault (this takes a moment on purpose)…"
+            return vaults.create(path, template, preset=preset, device_store=store, **ctx.kdf_kwargs())
+
+        self.steps.setCurrentIndex(1)
+        self.face.progress.setValue(0)
+        self.face.start(work, on_progress=self._progress, on_done=self._created, on_error=self._failed)
+
+    def _progress(self, value: Any) -> None:
+        if isinstance(value, str):
+            self.face.set_status(value)
+            return
+        self.face.progress.setValue(min(value.good, value.want))
+        self.face.set_status(f"{value.good} of {value.want} good pictures "
+                             f"({value.frames} frames looked at)")
+
+    def _created(self, created: Any) -> None:
+        self._vault = created.vault
+        self.ctx.remember_vault(self.target)
+        self.steps.setCurrentIndex(2)
+        self.code.show_code(created.recovery_code, f"Your vault is ready at {self.target}. "
+                            "This is its recovery code:")
+
+    def _failed(self, exc: BaseException) -> None:
+        self.face.set_status("The capture did not work. Press Back to try again.")
+        self.ctx.dialogs.error(self, exc)
+
+    def _confirmed(self) -> None:
+        vault, self._vault = self._vault, None
+        self.created.emit(vault)

@@ -1,0 +1,172 @@
+"""Single files: encrypt one file for your face (showing its recovery code), or decrypt one
+with your face or its recovery code. Started from the menu or by dropping a file.
+
+May import: PySide6, stdlib, facevault.services, facevault.errors, facevault.gui.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout, QLabel, QLineEdit, QPushButton, QStackedWidget, QVBoxLayout, QWidget,
+)
+
+from facevault.errors import NotRecognisedError
+from facevault.gui.context import AppContext
+from facevault.gui.dialogs import message_of
+from facevault.gui.enroll_page import heading
+from facevault.gui.face_panel import FacePanel
+from facevault.gui.recovery_panel import RecoveryCodePanel
+from facevault.services import files, keys, session
+
+__all__ = ["FilePage", "SUFFIX"]
+
+SUFFIX = ".fvf"
+
+
+class FilePage(QWidget):
+    finished = Signal()
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.src: Path | None = None
+        self.dest: Path | None = None
+        self.mode = "encrypt"
+        self.title = heading("Encrypt a file")
+        self.stack = QStackedWidget()
+
+        work = QWidget()
+        self.face = FacePanel(ctx)
+        self.what = QLabel()
+        self.what.setWordWrap(True)
+        self.code_edit = QLineEdit()
+        self.code_edit.setPlaceholderText("or type the file's recovery code")
+        self.code_edit.setAccessibleName("Recovery code")
+        self.code_edit.returnPressed.connect(self.use_code)
+        self.code_go = QPushButton("&Decrypt with the code")
+        self.code_go.clicked.connect(self.use_code)
+        self.code_row = QWidget()
+        cr = QHBoxLayout(self.code_row)
+        cr.setContentsMargins(0, 0, 0, 0)
+        cr.addWidget(self.code_edit, 1)
+        cr.addWidget(self.code_go)
+        self.retry_button = QPushButton("&Try again")
+        self.retry_button.clicked.connect(self.start)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel)
+        row = QHBoxLayout()
+        row.addWidget(self.cancel_button)
+        row.addStretch(1)
+        row.addWidget(self.retry_button)
+        w = QVBoxLayout(work)
+        w.addWidget(self.what)
+        w.addWidget(self.face, 1)
+        w.addWidget(self.code_row)
+        w.addLayout(row)
+
+        self.code = RecoveryCodePanel(ctx)
+        self.code.confirmed.connect(self._confirmed)
+        self.stack.addWidget(work)
+        self.stack.addWidget(self.code)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.stack, 1)
+
+    def encrypt(self, src: Path, dest: Path) -> None:
+        self.mode, self.src, self.dest = "encrypt", Path(src), Path(dest)
+        self.title.setText(f"Encrypt {self.src.name}")
+        self.what.setText(f"Look at the camera: {self.src.name} will be sealed for your face as "
+                          f"{self.dest}. You also get a recovery code for it.")
+        self.code_row.hide()
+        self.start()
+
+    def decrypt(self, src: Path, dest: Path) -> None:
+        self.mode, self.src, self.dest = "decrypt", Path(src), Path(dest)
+        self.title.setText(f"Decrypt {self.src.name}")
+        self.what.setText(f"Look at the camera to decrypt {self.src.name} into {self.dest}.")
+        self.code_row.show()
+        self.code_edit.clear()
+        self.start()
+
+    def start(self) -> None:
+        assert self.src is not None and self.dest is not None
+        src, dest, ctx = self.src, self.dest, self.ctx
+        self.stack.setCurrentIndex(0)
+        self.retry_button.hide()
+        if self.mode == "encrypt":
+            preset = ctx.settings.preset
+            self.face.progress.setRange(0, ctx.enroll_want)
+            self.face.progress.setFormat("%v of %m good pictures")
+
+            def work(spec: str) -> Generator[Any, None, Any]:
+                template = yield from session.capture_template(
+                    spec, pipeline_factory=ctx.models, want=ctx.enroll_want)
+                yield "Encrypting…"
+                return (yield from _labelled(
+                    files.encrypt_file(src, dest, template, preset=preset, **ctx.kdf_kwargs())))
+        else:
+            self.face.progress.setRange(0, 3)
+            self.face.progress.setFormat("%v of %m good pictures")
+
+            def work(spec: str) -> Generator[Any, None, Any]:
+                probes = yield from session.capture_probes(spec, pipeline_factory=ctx.models)
+                yield "Decrypting…"
+                yield from _labelled(files.decrypt_file(src, dest, keys.Offer(face_embeddings=tuple(probes))))
+                return None
+
+        self.face.start(work, on_progress=self._progress, on_done=self._done, on_error=self._failed)
+
+    def use_code(self) -> None:
+        code = self.code_edit.text().strip()
+        if not code or self.src is None or self.dest is None:
+            return
+        self.face.stop()
+        src, dest = self.src, self.dest
+        self.face.set_status("Checking the recovery code…")
+        self.ctx.tasks.run(lambda: files.decrypt_file(src, dest, keys.Offer(recovery_code=code)),
+                           on_done=self._done, on_error=self._failed, latest_only=True)
+
+    def _progress(self, value: Any) -> None:
+        if isinstance(value, str):
+            self.face.set_status(value)
+        elif hasattr(value, "good"):
+            self.face.progress.setValue(min(value.good, value.want))
+            self.face.set_status(self.face.view.guidance)
+
+    def _done(self, code: str | None) -> None:
+        if self.mode == "encrypt" and code:
+            self.stack.setCurrentIndex(1)
+            self.code.show_code(code, f"{self.dest} is encrypted. Its recovery code:")
+            return
+        self.ctx.dialogs.info(self, f"Decrypted to {self.dest}.")
+        self.finished.emit()
+
+    def _failed(self, exc: BaseException) -> None:
+        message, hint = message_of(exc)
+        self.face.set_status(f"{message}. {hint}" if hint else message)
+        self.retry_button.show()
+        if not isinstance(exc, NotRecognisedError):
+            self.ctx.dialogs.error(self, exc)
+
+    def _confirmed(self) -> None:
+        self.finished.emit()
+
+    def cancel(self) -> None:
+        self.face.stop()
+        self.finished.emit()
+
+
+def _labelled(gen: Generator[int, None, Any]) -> Generator[str, None, Any]:
+    """Turn a bytes-done generator into status lines, keeping its return value."""
+    done = 0
+    while True:
+        try:
+            done = next(gen)
+        except StopIteration as end:
+            return end.value
+        yield f"Working… {done // (1024 * 1024)} MB done"
