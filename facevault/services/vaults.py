@@ -26,7 +26,7 @@ import numpy as np
 
 from facevault.core import crypto, ironmask, kdf as kdf_mod, slots as slots_mod, vault as vault_mod
 from facevault.errors import KeyringUnavailableError, NotRecognisedError, UsageError
-from facevault.services import keys
+from facevault.services import keys, threat
 from facevault.services.secretstore import MemoryStore, SecretStore
 
 __all__ = [
@@ -49,6 +49,7 @@ __all__ = [
     "disable_device",
     "regenerate_recovery",
     "describe_slots",
+    "explain",
 ]
 
 MODES = ("face", "face+device", "face+passphrase")
@@ -483,3 +484,31 @@ def describe_slots(path: Path) -> list[SlotInfo]:
     return infos
 
 
+
+
+def explain(
+    path: Path,
+    *,
+    measured: dict[str, threat.FarEstimate] | None = None,
+    passphrase_bits: float = threat.PIN6_BITS,
+    kdf_seconds: float | None = None,
+) -> threat.ModeFigures:
+    """Offline attack figures for the vault at `path` (no unlock needed: the slot kinds, the
+    IronMask preset and the KDF cost are public). The KDF is timed here unless `kdf_seconds`
+    is given. A "mixed" header counts as its weakest part (a plain face slot)."""
+    header = vault_mod.read_header(Path(path))
+    face_slots = [s for s in header.slots if s.kind in slots_mod.FACE_KINDS]
+    if not face_slots:
+        raise UsageError("this vault has no face slot", hint="only its recovery code or a device opens it")
+    mode = mode_of(header.slots)
+    if mode not in MODES:
+        mode = "face" if any(s.kind == "face" for s in face_slots) else face_slots[0].kind
+    slot = next(s for s in face_slots if s.kind == mode)
+    params = ironmask.helper_from_bytes(keys.face_helper(slot)).params
+    seconds = kdf_seconds if kdf_seconds is not None else kdf_mod.measure(slot.kdf)
+    return threat.figures(
+        mode, preset_bits=params.bits, kdf_seconds=seconds,
+        far=threat.far_estimate(_preset_of([slot]), measured=measured),
+        passphrase_bits=passphrase_bits,
+        device_only_slots=sum(1 for s in header.slots if s.kind == "device"),
+    )
