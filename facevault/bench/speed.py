@@ -1,0 +1,220 @@
+"""Speed benchmark: per-stage latency of frame -> embedding, against a plain reference.
+
+Role: push >= N frames from a source (looping it when shorter) through FacePipeline,
+recording decode, landmarks, align(+gates), embed and total times; then push the same
+decoded frames through `plain_reference`, a deliberately FaceVault-free loop (MediaPipe +
+cv2 + onnxruntime called directly, as a script would) and report the p50 ratio. Also
+peak RSS and the time from process start to the first processed frame.
+
+May import: stdlib, numpy, facevault.*; cv2/mediapipe/onnxruntime lazily inside functions.
+`plain_reference` must stay free of facevault code: it is the yardstick.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["StageStats", "SpeedReport", "process_age_s", "percentiles", "run_speed", "plain_reference"]
+
+
+@dataclass(frozen=True)
+class StageStats:
+    p50_ms: float
+    p95_ms: float
+    mean_ms: float
+
+
+@dataclass(frozen=True)
+class SpeedReport:
+    source: str
+    frames: int
+    ok_frames: int
+    frame_size: tuple[int, int]  # (width, height) of the first frame
+    stages: dict[str, StageStats]  # decode, landmarks, align, embed, total
+    plain: dict[str, StageStats]  # the reference: process (landmarks..embed), total
+    ratio_p50: float  # p50(ours process) / p50(plain process)
+    peak_rss_mb: float
+    first_frame_s: float | None  # process start -> first processed frame
+    plain_ok_frames: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def percentiles(values: list[float]) -> StageStats:
+    a = np.asarray(values, dtype=np.float64)
+    if a.size == 0:
+        return StageStats(0.0, 0.0, 0.0)
+    return StageStats(float(np.percentile(a, 50)), float(np.percentile(a, 95)), float(a.mean()))
+
+
+def process_age_s() -> float | None:
+    """Seconds since this process started (Linux /proc), or None where unknown."""
+    try:
+        stat = Path("/proc/self/stat").read_text()
+        start_ticks = int(stat.rsplit(")", 1)[1].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return uptime - start_ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
+
+
+def plain_reference(
+    frames: list[np.ndarray], landmarker_path: Path, embedder_path: Path, *, video: bool,
+    mean: float = 127.0, std: float = 128.0, input_name: str = "input",
+    output_name: str = "output", threads: int = 2,
+) -> tuple[list[float], int]:
+    """What a plain script does: MediaPipe + cv2 + onnxruntime, no FaceVault code.
+
+    Returns per-frame times (ms, landmarks to unit embedding) and how many had a face.
+    """
+    import cv2
+    import mediapipe as mp
+    import onnxruntime as ort
+    from mediapipe.tasks.python.core.base_options import BaseOptions
+    from mediapipe.tasks.python.vision import face_landmarker as fl
+    from mediapipe.tasks.python.vision.core.vision_task_running_mode import (
+        VisionTaskRunningMode as Mode,
+    )
+
+    template = np.array([[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366],
+                         [41.5493, 92.3655], [70.7299, 92.2041]], np.float32)
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads, opts.inter_op_num_threads = threads, 1
+    sess = ort.InferenceSession(str(embedder_path), opts, providers=["CPUExecutionProvider"])
+    options = fl.FaceLandmarkerOptions(
+        base_options=BaseOptions(model_asset_path=str(landmarker_path)),
+        running_mode=Mode.VIDEO if video else Mode.IMAGE, num_faces=1,
+    )
+    times, ok = [], 0
+    with fl.FaceLandmarker.create_from_options(options) as lm:
+        for i, rgb in enumerate(frames):
+            t0 = time.perf_counter()
+            image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
+            res = lm.detect_for_video(image, i * 33 + 1) if video else lm.detect(image)
+            if res.face_landmarks:
+                h, w = rgb.shape[:2]
+                p = np.array([(q.x * w, q.y * h) for q in res.face_landmarks[0]], np.float32)
+                five = np.stack([(p[33] + p[133]) / 2, (p[362] + p[263]) / 2, p[1], p[61], p[291]])
+                m, _ = cv2.estimateAffinePartial2D(five, template, method=cv2.LMEDS)
+                crop = cv2.warpAffine(rgb, m, (112, 112))
+                x = ((crop.astype(np.float32) - mean) / std).transpose(2, 0, 1)[None]
+                e = sess.run([output_name], {input_name: x})[0][0]
+                e = e / np.linalg.norm(e)
+                ok += 1
+            times.append((time.perf_counter() - t0) * 1e3)
+    return times, ok
+
+
+def run_speed(
+    source_spec: str,
+    *,
+    frames: int = 100,
+    with_plain: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> SpeedReport:
+    """Time FacePipeline on >= `frames` frames of `source_spec` (looped if shorter)."""
+    from facevault import modelstore
+    from facevault.vision.pipeline import FacePipeline
+    from facevault.vision.sources import open_source
+
+    stages: dict[str, list[float]] = {k: [] for k in ("decode", "landmarks", "align", "embed", "total")}
+    kept: list[np.ndarray] = []
+    first_frame_s: float | None = None
+    ok = 0
+    video = False
+    notes: list[str] = []
+    pipeline: FacePipeline | None = None
+    try:
+        while len(stages["total"]) < frames:
+            before = len(stages["total"])
+            with open_source(source_spec) as source:
+                video = bool(source.is_stream)
+                if pipeline is None:
+                    pipeline = FacePipeline.from_models(video=video)
+                it = iter(source)
+                while len(stages["total"]) < frames:
+                    t0 = time.perf_counter()
+                    frame = next(it, None)
+                    t1 = time.perf_counter()
+                    if frame is None:
+                        break
+                    obs = pipeline.process(frame)
+                    t2 = time.perf_counter()
+                    if first_frame_s is None:
+                        first_frame_s = process_age_s()
+                    stages["decode"].append((t1 - t0) * 1e3)
+                    stages["landmarks"].append(obs.times.landmarks_ms)
+                    stages["align"].append(obs.times.align_ms)
+                    stages["embed"].append(obs.times.embed_ms)
+                    stages["total"].append((t2 - t0) * 1e3)
+                    ok += obs.ok
+                    if len(kept) < frames:
+                        kept.append(frame.rgb)
+                    if progress is not None:
+                        progress(len(stages["total"]), frames)
+            if len(stages["total"]) == before:
+                break  # the source yields nothing: do not loop forever
+            if source.is_live:
+                break
+    finally:
+        if pipeline is not None:
+            pipeline.close()
+    if not kept:
+        notes.append("the source gave no frames")
+    ours_process = [l + a + e for l, a, e in zip(stages["landmarks"], stages["align"], stages["embed"])]
+    plain_stats: dict[str, StageStats] = {}
+    ratio = float("nan")
+    plain_ok = 0
+    if with_plain and kept:
+        entry = modelstore.embedder_entry()
+        prep = entry.preprocessing
+        times, plain_ok = plain_reference(
+            kept, modelstore.model_path("landmarker"), entry.path, video=video,
+            mean=float(prep.mean), std=float(prep.std),  # type: ignore[union-attr,arg-type]
+            input_name=str(prep.input_name), output_name=str(prep.output_name),  # type: ignore[union-attr]
+        )
+        plain_stats["process"] = percentiles(times)
+        ours = percentiles(ours_process)
+        if plain_stats["process"].p50_ms > 0:
+            ratio = ours.p50_ms / plain_stats["process"].p50_ms
+    stats = {k: percentiles(v) for k, v in stages.items()}
+    stats["process"] = percentiles(ours_process)
+    h, w = kept[0].shape[:2] if kept else (0, 0)
+    return SpeedReport(
+        source=source_spec, frames=len(stages["total"]), ok_frames=ok, frame_size=(w, h),
+        stages=stats, plain=plain_stats, ratio_p50=ratio, peak_rss_mb=peak_rss_mb(),
+        first_frame_s=first_frame_s, plain_ok_frames=plain_ok, notes=notes,
+    )
+
+
+def report_lines(r: SpeedReport) -> list[str]:
+    lines = [f"source {r.source}: {r.frames} frames {r.frame_size[0]}x{r.frame_size[1]}, "
+             f"{r.ok_frames} with a usable face"]
+    lines.append(f"{'stage':<10}{'p50 ms':>9}{'p95 ms':>9}")
+    for k in ("decode", "landmarks", "align", "embed", "process", "total"):
+        s = r.stages[k]
+        lines.append(f"{k:<10}{s.p50_ms:>9.2f}{s.p95_ms:>9.2f}")
+    if "process" in r.plain:
+        s = r.plain["process"]
+        lines.append(f"{'plain':<10}{s.p50_ms:>9.2f}{s.p95_ms:>9.2f}   "
+                     f"(reference script, {r.plain_ok_frames} faces)")
+        lines.append(f"ratio p50 ours/plain (landmarks..embedding): {r.ratio_p50:.2f}")
+    lines.append(f"peak RSS {r.peak_rss_mb:.0f} MB")
+    if r.first_frame_s is not None:
+        lines.append(f"process start -> first processed frame: {r.first_frame_s:.2f} s")
+    lines.extend(f"note: {n}" for n in r.notes)
+    return lines
