@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QPalette, QPen
+from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QComboBox, QSizePolicy, QWidget
 
 __all__ = ["CameraView", "CameraChooser", "guidance_for"]
@@ -90,7 +90,7 @@ class CameraView(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        p.fillRect(self.rect(), self.palette().color(QPalette.ColorRole.Shadow))
+        p.fillRect(self.rect(), QColor(20, 20, 22))  # a video area stays dark in both themes
         if self._image is not None:
             target = self._target()
             p.drawImage(target, self._image)

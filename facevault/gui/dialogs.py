@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from facevault.errors import FaceVaultError
 
-__all__ = ["Dialogs", "message_of"]
+__all__ = ["Dialogs", "message_of", "status_of"]
 
 
 def message_of(exc: BaseException) -> tuple[str, str]:
@@ -26,6 +26,13 @@ def message_of(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, OSError):
         return f"{exc.strerror or exc}", "Check the file or folder and try again."
     return f"Something went wrong: {type(exc).__name__}: {exc}", "Please report this as a bug."
+
+
+def status_of(exc: BaseException) -> str:
+    """One or two sentences for a status line: the message, then the hint."""
+    message, hint = message_of(exc)
+    message = message if message.endswith((".", "!", "?")) else message + "."
+    return f"{message} {hint[:1].upper()}{hint[1:]}" if hint else message
 
 
 class Dialogs:

@@ -95,7 +95,9 @@ class FacePanel(QWidget):
         self.stop()
         self._last = (make_gen, on_progress, on_done, on_error)
         spec = self.ctx.settings.camera
+        self.chooser.set_cameras(self.ctx.cameras(), spec)
         self.stack.setCurrentWidget(self.view)
+        self.progress.show()
         self.view.clear("Starting the camera…" if self.ctx.models.ready else "Loading the face models…")
         self.set_status("Starting the camera…")
         self._task = self.ctx.tasks.run(
@@ -136,6 +138,7 @@ class FacePanel(QWidget):
             self.no_camera_title.setText("No camera" if "camera" in message.lower() else "No picture")
             self.no_camera_text.setText(f"{message}\n\n{hint}" if hint else message)
             self.stack.setCurrentWidget(self.no_camera)
+            self.progress.hide()
             self.set_status("Choose another camera above, connect one, or use the other options.")
             self.retry_button.setFocus()
             return

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 
 from facevault.errors import NotRecognisedError
 from facevault.gui.context import AppContext
-from facevault.gui.dialogs import message_of
+from facevault.gui.dialogs import status_of
 from facevault.gui.enroll_page import heading
 from facevault.gui.face_panel import FacePanel
 from facevault.gui.recovery_panel import RecoveryCodePanel
@@ -147,8 +147,7 @@ class FilePage(QWidget):
         self.finished.emit()
 
     def _failed(self, exc: BaseException) -> None:
-        message, hint = message_of(exc)
-        self.face.set_status(f"{message}. {hint}" if hint else message)
+        self.face.set_status(status_of(exc))
         self.retry_button.show()
         if not isinstance(exc, NotRecognisedError):
             self.ctx.dialogs.error(self, exc)

@@ -163,6 +163,9 @@ class RecoveryCodePanel(QStackedWidget):
         self.first.setFocus()
 
     def _check(self) -> None:
+        if len(self.groups) < 2:
+            self.done_button.setEnabled(False)
+            return
         a, b = self.asked
         typed = (self.first.text().strip().upper(), self.second.text().strip().upper())
         ok = typed == (self.groups[a], self.groups[b])

@@ -18,7 +18,7 @@ from facevault.errors import FaceVaultError, NotRecognisedError
 from facevault.gui.context import AppContext
 from facevault.gui.enroll_page import heading
 from facevault.gui.face_panel import FacePanel
-from facevault.gui.dialogs import message_of
+from facevault.gui.dialogs import status_of
 from facevault.services import keys, session, vaults
 
 __all__ = ["UnlockPage"]
@@ -117,9 +117,9 @@ class UnlockPage(QWidget):
         self.unlocked.emit(vault)
 
     def _face_failed(self, exc: BaseException) -> None:
-        message, hint = message_of(exc)
-        self.face.set_status(f"{message}. {hint}" if hint else message)
+        self.face.set_status(status_of(exc))
         self.face.view.clear("Not recognised" if isinstance(exc, NotRecognisedError) else "Stopped")
+        self.face.progress.setValue(0)
         self.retry_button.show()
         self.retry_button.setFocus()
         if not isinstance(exc, NotRecognisedError):
@@ -156,8 +156,7 @@ class UnlockPage(QWidget):
 
     def _offer_failed(self, exc: BaseException) -> None:
         self._busy = False
-        message, hint = message_of(exc)
-        self.face.set_status(f"{message}. {hint}" if hint else message)
+        self.face.set_status(status_of(exc))
         self.retry_button.show()
         if not isinstance(exc, NotRecognisedError):
             self.ctx.dialogs.error(self, exc)
