@@ -118,7 +118,7 @@ def test_real_manifest_matches_models_md() -> None:
     assert emb.source is not None and emb.source.member == "package/model/fr_feature.onnx"
     assert emb.preprocessing == modelstore.Preprocessing((112, 112), "RGB", 127.0, 128.0, 512, "input", "output")
     assert live.sha256 == "afa783b7e902fdfcf323a7240cac2a1c580c25314ea4161129dc1b0d100dc32d"
-    assert live.preprocessing is not None and not live.preprocessing.verified
+    assert live.preprocessing == modelstore.Preprocessing((128, 128), "BGR", 0.0, 1.0, 3, "input", "output")
     assert live.preprocessing.input_size == (128, 128) and live.preprocessing.output_dim == 3
 
 
