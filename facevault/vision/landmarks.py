@@ -10,6 +10,7 @@ May import: stdlib, numpy, facevault.errors; mediapipe lazily inside the constru
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from facevault.errors import ModelError
+from facevault.vision.native_log import native_stderr_to_log
 
 __all__ = ["DetectedFace", "FaceLandmarker"]
 
@@ -104,7 +106,8 @@ class FaceLandmarker:
             output_face_blendshapes=True,
         )
         try:
-            self._task: Any = mp_fl.FaceLandmarker.create_from_options(options)
+            with native_stderr_to_log(log):
+                self._task: Any = mp_fl.FaceLandmarker.create_from_options(options)
         except (RuntimeError, ValueError) as exc:
             raise ModelError(
                 f"Face landmark model could not be loaded ({path.name}): {exc}",
@@ -115,6 +118,7 @@ class FaceLandmarker:
         self.tile_fallback = tile_fallback and not video
         self._last_ts: int | None = None
         self._closed = False
+        self._warm = False  # the first inference prints native notes too
 
     # -- lifecycle ---------------------------------------------------------------
     def close(self) -> None:
@@ -138,14 +142,17 @@ class FaceLandmarker:
         import mediapipe as mp
 
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
-        if self.video:
-            ts = int(timestamp_ms)
-            if self._last_ts is not None and ts <= self._last_ts:
-                ts = self._last_ts + 1  # VIDEO mode needs strictly increasing timestamps
-            self._last_ts = ts
-            result = self._task.detect_for_video(image, ts)
-        else:
-            result = self._task.detect(image)
+        quiet = native_stderr_to_log(log) if not self._warm else contextlib.nullcontext()
+        with quiet:
+            if self.video:
+                ts = int(timestamp_ms)
+                if self._last_ts is not None and ts <= self._last_ts:
+                    ts = self._last_ts + 1  # VIDEO mode needs strictly increasing timestamps
+                self._last_ts = ts
+                result = self._task.detect_for_video(image, ts)
+            else:
+                result = self._task.detect(image)
+        self._warm = True
         h, w = rgb.shape[:2]
         faces = []
         for i, lms in enumerate(result.face_landmarks):
