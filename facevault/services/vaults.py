@@ -79,8 +79,15 @@ class Unlocked:
 
 def tuned_kdf(target_seconds: float = 0.5, *, min_memory_kib: int = 64 * 1024) -> kdf_mod.KdfParams:
     """Argon2id cost for this machine (LUKS2-style): about `target_seconds` per unlock,
-    at least 64 MiB. Measured now; the result is stored in each slot of the header."""
-    return kdf_mod.calibrate(target_seconds, min_memory_kib=max(min_memory_kib, 64 * 1024))
+    at least 64 MiB. Measured now; the result is stored in each slot of the header.
+
+    Never cheaper than DEFAULT_PARAMS: a machine that is busy while it measures would
+    otherwise pick a cost that is weak once it is idle again (seen: t=2 under load)."""
+    tuned = kdf_mod.calibrate(target_seconds, min_memory_kib=max(min_memory_kib, 64 * 1024))
+    floor = kdf_mod.DEFAULT_PARAMS
+    if tuned.memory_kib <= floor.memory_kib and tuned.time_cost < floor.time_cost:
+        return kdf_mod.KdfParams(floor.time_cost, max(tuned.memory_kib, floor.memory_kib), tuned.parallelism)
+    return tuned
 
 
 def mode_of(slots: list[slots_mod.Slot] | tuple[slots_mod.Slot, ...]) -> str:

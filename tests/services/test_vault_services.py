@@ -179,3 +179,10 @@ def files_run(gen):
     from facevault.services.capture import run
 
     return run(gen)
+
+
+def test_tuned_kdf_is_never_weaker_than_the_default(monkeypatch) -> None:
+    monkeypatch.setattr(kdf, "calibrate", lambda *a, **k: kdf.KdfParams(2, 64 * 1024, 2))
+    assert vaults.tuned_kdf().time_cost == kdf.DEFAULT_PARAMS.time_cost
+    monkeypatch.setattr(kdf, "calibrate", lambda *a, **k: kdf.KdfParams(20, 64 * 1024, 2))
+    assert vaults.tuned_kdf().time_cost == 20
