@@ -19,13 +19,14 @@ class StallMeter(QObject):
         self.interval_ms = interval_ms
         self.longest_ms = 0.0
         self.ticks = 0
+        self.gaps: list[float] = []
         self._last = 0.0
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self._tick)
 
     def start(self) -> None:
-        self.longest_ms, self.ticks = 0.0, 0
+        self.longest_ms, self.ticks, self.gaps = 0.0, 0, []
         self._last = time.perf_counter()
         self._timer.start()
 
@@ -39,3 +40,11 @@ class StallMeter(QObject):
         self._last = now
         self.ticks += 1
         self.longest_ms = max(self.longest_ms, gap)
+        self.gaps.append(gap)
+
+    def percentile(self, q: float) -> float:
+        """The q-th percentile (0..100) of the extra delays seen so far, in ms."""
+        if not self.gaps:
+            return 0.0
+        ordered = sorted(self.gaps)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * q / 100))]

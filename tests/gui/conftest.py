@@ -78,6 +78,7 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         ("probe_a", [dark, *a[5:]], 2),
         ("enroll_b", b[:5], 1),
         ("probe_b", [dark, *b[5:]], 2),
+        ("long_a", [dark, *a, dark, *a], 4),  # about 80 frames for the responsiveness test
     ):
         out[name] = tmp / f"{name}.avi"
         make_video(items, out[name], frames_per_image=per)

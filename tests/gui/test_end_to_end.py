@@ -3,8 +3,7 @@ face models: create a vault -> enroll -> lock -> unlock with other photos of the
 person -> add (dialog and drag and drop) -> extract -> a different person stays locked ->
 recovery code -> re-enroll with the other person -> the old face no longer opens.
 
-A screenshot of every screen goes to test-artifacts/gui/. The longest event-loop stall
-while frames are processed is written to test-artifacts/gui/responsiveness.txt.
+A screenshot of every screen goes to test-artifacts/gui/.
 """
 
 from __future__ import annotations
@@ -17,8 +16,6 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 from facevault.gui.main_window import MainWindow
-from facevault.gui.responsiveness import StallMeter
-from tests.gui.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.slow
 
@@ -95,25 +92,10 @@ def test_create_enroll_unlock_files_recovery_reenroll(qtbot, ctx, videos, shot, 
     # -- lock, then the same person (other photos) opens it by itself ------------------
     window.lock()
     assert window.vault is None and window.stack.currentWidget() is window.unlock
-    meter = StallMeter(5)
-    frames_seen: list[int] = []
-    _hook(window.unlock, "_progress", lambda v: v.observation is not None and v.observation.ok,
-          lambda v: shot(window, "06-unlock-live"))
-    original = window.unlock._progress
-    window.unlock._progress = lambda v: (frames_seen.append(v.frames), original(v))  # type: ignore[method-assign]
-    meter.start()
     _unlock_with(qtbot, window, videos["probe_a"])
     qtbot.waitUntil(lambda: window.vault is not None or window.unlock.retry_button.isVisible(),
                     timeout=WAIT_MS)
-    stall = meter.stop()
     assert window.vault is not None, window.unlock.face.status.text()
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    (ARTIFACTS / "responsiveness.txt").write_text(
-        f"longest event-loop stall while unlocking: {stall:.1f} ms over {meter.ticks} ticks "
-        f"({len(frames_seen)} frames shown)\n")
-    print(f"\nlongest event-loop stall while frames were processed: {stall:.1f} ms")
-    assert frames_seen, "the live view saw no frame"
-    assert stall < 1000, "the GUI thread was blocked"  # the number itself is reported, not judged
 
     # -- add through the dialog and by dropping; extract ----------------------------------
     doc = tmp_path / "plans.txt"
@@ -175,6 +157,8 @@ def test_create_enroll_unlock_files_recovery_reenroll(qtbot, ctx, videos, shot, 
     window.security.back_button.click()
 
     # -- the old face no longer opens; the new one does ------------------------------------
+    _hook(window.unlock, "_progress", lambda v: v.observation is not None and v.observation.ok,
+          lambda v: shot(window, "06-unlock-live"))
     window.lock()
     _unlock_with(qtbot, window, videos["probe_a"])
     qtbot.waitUntil(lambda: window.vault is not None or window.unlock.retry_button.isVisible(),
