@@ -38,6 +38,10 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 STILL_REASON = "A still image or a folder of photos cannot blink or turn its head."
+PASSIVE_REASON = "The camera picture looks like a photo or a screen (passive check)."
+# Median p(live) below which the passive model vetoes a passed challenge; see
+# docs/LIVENESS.md for the measurement behind it.
+PASSIVE_MIN = 0.1
 
 
 def monotonic_ms() -> int:
@@ -64,6 +68,7 @@ class LivenessResult:
     side: str
     live: bool
     embeddings: tuple[np.ndarray, ...] = field(default=(), repr=False)
+    passive_score: float | None = None  # median p(live) of the passive model, when used
 
 
 def _default_pipeline(video: bool) -> Any:
@@ -82,17 +87,23 @@ def run_challenge(
     pipeline_factory: Callable[[bool], Any] = _default_pipeline,
     max_frames: int = 2000,
     stop: Callable[[], bool] | None = None,
+    passive: Any = None,
+    passive_min: float = PASSIVE_MIN,
 ) -> Generator[LivenessProgress, None, LivenessResult]:
     """Run one challenge on frames from `spec` until it passes, fails or the source ends.
 
     clock: milliseconds, monotonic. Default: the real clock for a camera, and the frames'
     own timestamps for a video file (so a slow machine does not turn a test clip into a
     timeout). side: "left"/"right" for tests; None draws it with `secrets`.
+    passive: a vision.antispoof.PassiveLiveness (or anything with score(rgb, box)); when
+    given, it scores every frame whose embedding the challenge keeps, and a passed
+    challenge whose median score is below passive_min fails.
     Raises UsageError for non-live input unless allow_still.
     """
     from facevault.vision.sources import open_source
 
     frames = 0
+    scores: list[float] = []
     with open_source(spec) as source:
         live = bool(source.is_live)
         stream = bool(source.is_stream)
@@ -114,7 +125,10 @@ def run_challenge(
                     challenge = Challenge(settings, side=side, start_ms=t)
                 obs = pipeline.process(frame)
                 frames += 1
+                kept = challenge.kept
                 status = challenge.update(obs, t)
+                if passive is not None and challenge.kept > kept and obs.box is not None:
+                    scores.append(float(passive.score(frame.rgb, obs.box)))
                 yield LivenessProgress(frames, status, obs, frame.rgb)
                 if status.done:
                     break
@@ -128,9 +142,12 @@ def run_challenge(
     if not challenge.status(0).done:
         challenge.fail("The video ended before the liveness check was done.")
     final = challenge.status(0)
+    score = float(np.median(scores)) if scores else None
     if not final.passed:
-        return LivenessResult(False, final.reason, frames, challenge.side, live)
-    return LivenessResult(True, None, frames, challenge.side, live, challenge.embeddings())
+        return LivenessResult(False, final.reason, frames, challenge.side, live, passive_score=score)
+    if passive is not None and (score is None or score < passive_min):
+        return LivenessResult(False, PASSIVE_REASON, frames, challenge.side, live, passive_score=score)
+    return LivenessResult(True, None, frames, challenge.side, live, challenge.embeddings(), score)
 
 
 def live_probes(
@@ -145,6 +162,7 @@ def live_probes(
     clock: Callable[[], int] | None = None,
     side: str | None = None,
     stop: Callable[[], bool] | None = None,
+    passive: Any = None,
 ) -> Generator[Any, None, list[np.ndarray]]:
     """Probe embeddings for unlocking: a generator of progress items returning the list.
 
@@ -153,6 +171,8 @@ def live_probes(
     LivenessProgress and returns only the embeddings of the challenged face. Raises
     NotRecognisedError when the challenge fails, UsageError for non-live input without
     allow_still, NoUsableFaceError when the plain capture finds no face.
+    passive: None, or a vision.antispoof.PassiveLiveness (`PassiveLiveness.from_manifest()`)
+    as an extra veto on a passed challenge (see run_challenge and docs/LIVENESS.md).
     """
     from facevault.services import capture
 
@@ -163,7 +183,7 @@ def live_probes(
         return capture.probes_of(result)
     outcome = yield from run_challenge(
         spec, allow_still=allow_still, settings=settings, side=side, clock=clock,
-        pipeline_factory=pipeline_factory, stop=stop,
+        pipeline_factory=pipeline_factory, stop=stop, passive=passive,
     )
     if not outcome.passed:
         raise NotRecognisedError(

@@ -182,6 +182,7 @@ class Challenge:
         self._start = int(start_ms)
         self._step_start = int(start_ms)
         self._reason: str | None = None
+        self._step = 1
         # blink sub-state
         self._seen_open = False
         self._closed_since: int | None = None
@@ -199,11 +200,20 @@ class Challenge:
 
     def status(self, now_ms: int) -> ChallengeStatus:
         steps = (Phase.BLINK, self._turn_phase, Phase.FACE_CAMERA)
-        step = steps.index(self._phase) + 1 if self._phase in steps else len(steps)
+        if self._phase in steps:
+            self._step = steps.index(self._phase) + 1
+        elif self._phase is Phase.PASSED:
+            self._step = len(steps)
+        step = self._step  # a failed challenge keeps the step it failed at
         remaining = max(0, self._start + self.settings.total_timeout_ms - int(now_ms))
         return ChallengeStatus(
             self._phase, INSTRUCTIONS[self._phase], step, len(steps), remaining, self._reason
         )
+
+    @property
+    def kept(self) -> int:
+        """How many embeddings are kept so far (the service scores those frames too)."""
+        return len(self._embeddings)
 
     def embeddings(self) -> tuple[np.ndarray, ...]:
         """The tracked face's embeddings seen during the challenge; only once it passed."""
@@ -214,6 +224,7 @@ class Challenge:
     def fail(self, reason: str) -> None:
         """End the challenge as failed (e.g. the source ended or the user cancelled)."""
         if self._phase not in (Phase.PASSED, Phase.FAILED):
+            self.status(0)
             self._phase, self._reason = Phase.FAILED, reason
             self._embeddings.clear()
 
@@ -244,6 +255,7 @@ class Challenge:
 
     # ------------------------------------------------------------------ steps
     def _failed(self, reason: str, now: int) -> ChallengeStatus:
+        self.status(now)  # record the step it fails at
         self._phase, self._reason = Phase.FAILED, reason
         self._embeddings.clear()
         return self.status(now)

@@ -165,6 +165,32 @@ def test_not_required_is_the_plain_capture(blank_video: Path) -> None:
     assert len(embs) == 3 and all(float(e @ ME) > 0.99 for e in embs)
 
 
+class FixedScorer:
+    def __init__(self, value: float) -> None:
+        self.value, self.calls = value, 0
+
+    def score(self, rgb: np.ndarray, box: tuple[int, int, int, int]) -> float:
+        assert rgb.ndim == 3 and len(box) == 4
+        self.calls += 1
+        return self.value
+
+
+@pytest.mark.parametrize("value, passes", [(0.9, True), (0.02, False)])
+def test_passive_model_can_veto_a_passed_challenge(blank_video: Path, value: float, passes: bool) -> None:
+    make, _ = factory(good_sequence("left"))
+    scorer = FixedScorer(value)
+    res = run(svc.run_challenge(str(blank_video), allow_still=True, side="left", pipeline_factory=make,
+                                passive=scorer))
+    assert res.passed is passes and res.passive_score == pytest.approx(value)
+    assert scorer.calls == 7  # the frames whose embeddings were kept
+    if not passes:
+        assert res.reason == svc.PASSIVE_REASON and res.embeddings == ()
+        with pytest.raises(NotRecognisedError, match="photo or a screen"):
+            run(svc.live_probes(str(blank_video), require=True, allow_still=True,
+                                pipeline_factory=factory(good_sequence("left"))[0], side="left",
+                                passive=FixedScorer(value)))
+
+
 # ------------------------------------------------------------------ real photos
 
 PHOTOS = shared_photos()
