@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout, QLabel, QProgressBar, QPushButton, QStackedWidget, QVBoxLayout, QWidget,
 )
 
-from facevault.errors import SourceError
+from facevault.errors import NotRecognisedError, SourceError
 from facevault.gui.camera_view import CameraChooser, CameraView
 from facevault.gui.context import AppContext
 from facevault.gui.dialogs import message_of
@@ -142,7 +142,7 @@ class FacePanel(QWidget):
             self.set_status("Choose another camera above, connect one, or use the other options.")
             self.retry_button.setFocus()
             return
-        self.view.clear("Stopped")
+        self.view.clear("Not recognised" if isinstance(exc, NotRecognisedError) else "Stopped")
         on_error(exc)
 
     def _camera_chosen(self, spec: str) -> None:
