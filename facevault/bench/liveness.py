@@ -34,6 +34,7 @@ __all__ = [
     "AntispoofReport",
     "THRESHOLDS",
     "auc",
+    "sample_photos",
     "run_antispoof_eval",
     "format_report",
 ]
@@ -126,7 +127,7 @@ def screen_moire(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         stripes[0, c::k, c] = 1.0
     grid = np.ones((h * k, 1, 1), np.float32)
     grid[k - 1 :: k] = 0.55  # dark rows between pixel rows
-    shown = big * (0.35 + 0.65 * stripes * 3 / 3) * grid
+    shown = big * (0.35 + 0.65 * stripes) * grid
     # a few % of interference fringes the camera adds at this distance
     yy, xx = np.mgrid[0 : h * k, 0 : w * k].astype(np.float32)
     angle = rng.uniform(0, math.pi)
@@ -277,6 +278,14 @@ def _stats(
 
 
 # ------------------------------------------------------------------ the run
+
+
+def sample_photos(data_dir: Path, *, lfw: int = 150) -> list[Path]:
+    """The photos of the documented run: data_dir/photos/id*/*.jpg plus every 20th LFW
+    person's first image, starting at the 8th, up to `lfw` of them."""
+    photos = sorted((data_dir / "photos").glob("id*/*.jpg"))
+    people = sorted((data_dir / "lfw-dev" / "images").glob("*/*_0001.jpg"))
+    return photos + people[7::20][:lfw]
 
 
 def run_antispoof_eval(
