@@ -140,7 +140,7 @@ def _write_random_file(path: Path, size: int) -> None:
 
 def run_vault_bench(*, size_mib: int = 1024, repeats: int = 5, workdir: Path | None = None,
                     fars: Sequence[float] = (1e-3, 1e-4, 1e-5)) -> dict[str, Any]:
-    from facevault.core import kdf, stream
+    from facevault.core import kdf
     from facevault.services import keys, vaults
 
     rng = np.random.default_rng(int.from_bytes(os.urandom(8), "big"))

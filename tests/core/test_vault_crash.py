@@ -27,7 +27,6 @@ from facevault.core.vault import (
     open_vault,
 )
 from facevault.core.vault_header import HEADER_NAME
-from facevault.core.vault_index import INDEX_NAME
 from facevault.errors import IntegrityError, StorageError, VaultBusyError
 
 KEY = bytes(range(32))

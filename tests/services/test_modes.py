@@ -15,33 +15,19 @@ from facevault.core import kdf, slots as slots_mod, vault as vault_mod
 from facevault.core.vault_header import HEADER_NAME, encode_header
 from facevault.errors import IntegrityError, NotRecognisedError, UsageError
 from facevault.services import keys, vaults
-from facevault.services.secretstore import KeyringStore, MemoryStore
-from tests.helpers import secret_service
+from facevault.services.secretstore import MemoryStore
+from tests.helpers.vectors import at_angle, unit
 
 KDF = kdf.TEST_PARAMS
 PASS = "correct horse battery staple"
 
 
-def unit(v: np.ndarray) -> np.ndarray:
-    return (v / np.linalg.norm(v)).astype(np.float32)
 
 
-def at_angle(t: np.ndarray, degrees: float, rng: np.random.Generator) -> np.ndarray:
-    noise = rng.standard_normal(t.shape[0])
-    noise -= noise @ t * t
-    noise /= np.linalg.norm(noise)
-    theta = np.radians(degrees)
-    return unit(np.cos(theta) * t + np.sin(theta) * noise)
 
 
-@pytest.fixture()
-def rng() -> np.random.Generator:
-    return np.random.default_rng(int.from_bytes(os.urandom(4), "big"))
 
 
-@pytest.fixture()
-def face(rng: np.random.Generator) -> np.ndarray:
-    return unit(rng.standard_normal(512))
 
 
 def kinds(path: Path) -> list[str]:
@@ -320,24 +306,6 @@ def test_pairing_a_second_device_in_memory(tmp_path: Path, face, rng) -> None:
     _pair_second_device(tmp_path, face, rng, MemoryStore())
 
 
-@pytest.fixture(scope="module")
-def real_keyring():
-    reason = secret_service.available()
-    if reason:
-        pytest.skip(f"no Secret Service can be started here: {reason}")
-    saved = {k: os.environ.get(k) for k in ("HOME", "XDG_RUNTIME_DIR", "DBUS_SESSION_BUS_ADDRESS")}
-    with secret_service.running_secret_service() as env:
-        os.environ.update(env)
-        try:
-            from keyring.backends import SecretService
-
-            yield KeyringStore(SecretService.Keyring())
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
 
 
 def test_pairing_a_second_device_with_a_real_secret_service(tmp_path: Path, face, rng, real_keyring) -> None:

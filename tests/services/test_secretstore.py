@@ -12,7 +12,6 @@ from facevault.core import kdf
 from facevault.errors import KeyringUnavailableError, NotRecognisedError
 from facevault.services import keys, vaults
 from facevault.services.secretstore import KeyringStore, MemoryStore
-from tests.helpers import secret_service
 
 
 def test_memory_store_round_trip() -> None:
@@ -33,24 +32,6 @@ def test_no_backend_is_a_clear_error() -> None:
     assert "keyring" in str(info.value).lower() and info.value.hint
 
 
-@pytest.fixture(scope="module")
-def real_keyring():
-    reason = secret_service.available()
-    if reason:
-        pytest.skip(f"no Secret Service can be started here: {reason}")
-    saved = {k: os.environ.get(k) for k in ("HOME", "XDG_RUNTIME_DIR", "DBUS_SESSION_BUS_ADDRESS")}
-    with secret_service.running_secret_service() as env:
-        os.environ.update(env)
-        try:
-            from keyring.backends import SecretService
-
-            yield KeyringStore(SecretService.Keyring())
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
 
 
 def test_real_secret_service_round_trip(real_keyring: KeyringStore) -> None:

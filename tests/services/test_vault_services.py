@@ -6,38 +6,23 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from facevault.core import kdf, slots as slots_mod, vault as vault_mod
 from facevault.errors import IntegrityError, NotRecognisedError, StorageError, UsageError
 from facevault.services import files, keys, vaults
 from facevault.services.secretstore import MemoryStore
+from tests.helpers.vectors import at_angle, unit
 
 KDF = kdf.TEST_PARAMS
 
 
-def unit(v: np.ndarray) -> np.ndarray:
-    return (v / np.linalg.norm(v)).astype(np.float32)
 
 
-def at_angle(t: np.ndarray, degrees: float, rng: np.random.Generator) -> np.ndarray:
-    """A unit vector at exactly `degrees` from t (isotropic noise direction)."""
-    noise = rng.standard_normal(t.shape[0])
-    noise -= noise @ t * t
-    noise /= np.linalg.norm(noise)
-    theta = np.radians(degrees)
-    return unit(np.cos(theta) * t + np.sin(theta) * noise)
 
 
-@pytest.fixture()
-def rng() -> np.random.Generator:
-    return np.random.default_rng(int.from_bytes(os.urandom(4), "big"))
 
 
-@pytest.fixture()
-def face(rng: np.random.Generator) -> np.ndarray:
-    return unit(rng.standard_normal(512))
 
 
 def test_create_then_unlock_with_face_recovery_and_device(tmp_path: Path, face, rng) -> None:
