@@ -20,6 +20,7 @@ from typing import Any
 BENCH_MODULES: tuple[str, ...] = (
     "facevault.cli.bench_accuracy_cmds",
     "facevault.cli.bench_vault_cmds",
+    "facevault.cli.bench_liveness_cmds",
 )
 
 
