@@ -270,3 +270,22 @@ def test_device_slot_with_a_real_secret_service(world, tmp_path: Path) -> None:
     env_no_keyring = dict(os.environ, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
     res = run_cli("ls", copy, "--device", env=env_no_keyring)
     assert res.returncode == 5 and "keyring" in res.stderr.lower()
+
+
+def test_liveness_refuses_stills_and_a_video_of_one_photo(world, tmp_path: Path, capsys) -> None:
+    from tests.helpers.media import make_video
+
+    probe = sorted(Path(world["probe_a"]).iterdir())[0]
+    assert main(["ls", str(world["vault"]), "--face", str(probe), "--liveness"]) == 2
+    assert "live" in capsys.readouterr().err.lower()
+    # a still photo never passes a challenge, even when non-live input is allowed
+    assert main(["ls", str(world["vault"]), "--face", str(probe), "--liveness", "--allow-still"]) == 1
+    video = tmp_path / "still.avi"
+    make_video([probe.resolve()] * 60, video, fps=15)
+    assert main(["ls", str(world["vault"]), "--face", str(video), "--liveness"]) == 2  # needs --allow-still
+    before = _snapshot(world["vault"])
+    assert main(["ls", str(world["vault"]), "--face", str(video), "--liveness", "--allow-still"]) == 1
+    assert "blink" in capsys.readouterr().err.lower()
+    assert _snapshot(world["vault"]) == before
+    # the same video without --liveness is plain face input and opens the vault
+    assert main(["ls", str(world["vault"]), "--face", str(video)]) == 0

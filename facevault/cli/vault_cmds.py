@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from facevault.cli.progress import ProgressLine
-from facevault.errors import StorageError, UsageError
+from facevault.errors import NoUsableFaceError, StorageError, UsageError
 
 ENROLL_WANT = 5  # good frames fused into an enrollment template
 ENROLL_MAX_FRAMES = 150
@@ -34,6 +34,12 @@ def _add_unlock_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--device", action="store_true", help="use this device's secret in the OS keyring")
     g.add_argument("--passphrase-file", type=Path, metavar="F",
                    help="face+passphrase vaults: read the passphrase from F (else asked on a terminal)")
+    g.add_argument("--liveness", action="store_true",
+                   help="require a live face: blink, then turn your head as asked (camera sources)")
+    g.add_argument("--allow-still", action="store_true",
+                   help="with --liveness: accept a video file instead of a camera (tests, benchmarks)")
+    g.add_argument("--passive-check", action="store_true",
+                   help="with --liveness: also veto with the passive anti-spoof model (experimental)")
 
 
 MODES = ("face", "face+device", "face+passphrase")
@@ -233,7 +239,6 @@ def _vault_mode(args: argparse.Namespace) -> str | None:
 
 
 def _offer(args: argparse.Namespace) -> Any:
-    from facevault.services import capture
     from facevault.services.keys import Offer
 
     if not (args.face or args.recovery_code or args.device):
@@ -246,10 +251,13 @@ def _offer(args: argparse.Namespace) -> Any:
         passphrase = _ask_passphrase("Passphrase: ")
     # face+device: the face goes with this device's keyring without asking for --device
     use_store = bool(args.device) or mode == "face+device"
-    embeddings = []
+    embeddings: list[Any] = []
     if args.face:
-        result = _capture(args.face, want=UNLOCK_WANT, max_frames=UNLOCK_MAX_FRAMES, label="looking")
-        embeddings = capture.probes_of(result) if not (args.recovery_code or args.device) else result.embeddings
+        try:
+            embeddings = _probes(args)
+        except NoUsableFaceError:
+            if not (args.recovery_code or args.device):
+                raise  # with another way in, a face that was not seen is not fatal
     return Offer(
         face_embeddings=tuple(embeddings),
         recovery_code=args.recovery_code,
@@ -257,6 +265,41 @@ def _offer(args: argparse.Namespace) -> Any:
         store=_store(True) if use_store else None,
         passphrase=passphrase,
     )
+
+
+def _probes(args: argparse.Namespace) -> list[Any]:
+    """Probe embeddings from --face: plain capture, or the liveness challenge (--liveness)."""
+    from facevault.services import capture
+    from facevault.services.liveness import live_probes
+
+    liveness = bool(getattr(args, "liveness", False))
+    passive = None
+    if liveness and getattr(args, "passive_check", False):
+        from facevault.vision.antispoof import PassiveLiveness
+
+        passive = PassiveLiveness.from_manifest()
+    bar = ProgressLine("looking", UNLOCK_WANT)
+    last = [""]
+
+    def show(p: Any) -> None:
+        status = getattr(p, "status", None)
+        if status is not None:
+            if status.instruction != last[0] and not bar.enabled:
+                _err(status.instruction)  # a challenge must be seen even when not on a terminal
+            last[0] = status.instruction
+            bar.update(0, status.instruction)
+        else:
+            bar.update(p.good, f"{p.frames} frames")
+
+    try:
+        probes: list[Any] = capture.run(
+            live_probes(args.face, require=liveness, allow_still=bool(getattr(args, "allow_still", False)),
+                        want=UNLOCK_WANT, max_frames=UNLOCK_MAX_FRAMES, passive=passive),
+            show,
+        )
+    finally:
+        bar.close()
+    return probes
 
 
 def _open(args: argparse.Namespace) -> Any:
