@@ -2,8 +2,9 @@
 
 Environment overrides (for tests, packaging and users who want them):
   FACEVAULT_MANIFEST     the model manifest (default: models/manifest.json in the checkout)
-  FACEVAULT_MODELS_DIR   where model files live (default: the source tree's models/ when
-                         running from a checkout, else the per-user data dir)
+  FACEVAULT_MODELS_DIR   where model files live (default: the bundle's models/ in a frozen
+                         build, the source tree's models/ when running from a checkout,
+                         else the per-user data dir)
   FACEVAULT_DATA_DIR     per-user data (default: platformdirs user data dir)
   FACEVAULT_CACHE_DIR    caches, e.g. embeddings for benchmarks (default: platformdirs cache)
   FACEVAULT_CONFIG_DIR   settings, recent vaults (default: platformdirs config dir)
@@ -12,10 +13,19 @@ Environment overrides (for tests, packaging and users who want them):
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 APP_NAME = "facevault"
 SOURCE_ROOT = Path(__file__).resolve().parent.parent
+
+
+def bundle_root() -> Path | None:
+    """The unpacked bundle folder of a PyInstaller build (its models/ ship inside), else None."""
+    meipass = getattr(sys, "_MEIPASS", None)
+    if getattr(sys, "frozen", False) and meipass:
+        return Path(meipass)
+    return None
 
 
 def _env_path(name: str) -> Path | None:
@@ -28,6 +38,9 @@ def manifest_path() -> Path:
     env = _env_path("FACEVAULT_MANIFEST")
     if env is not None:
         return env
+    bundle = bundle_root()
+    if bundle is not None:
+        return bundle / "models" / "manifest.json"
     return SOURCE_ROOT / "models" / "manifest.json"
 
 
@@ -35,6 +48,9 @@ def models_dir() -> Path:
     env = _env_path("FACEVAULT_MODELS_DIR")
     if env is not None:
         return env
+    bundle = bundle_root()
+    if bundle is not None:
+        return bundle / "models"
     checkout = SOURCE_ROOT / "models"
     if (SOURCE_ROOT / "pyproject.toml").exists() and checkout.is_dir():
         return checkout
