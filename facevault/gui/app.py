@@ -57,6 +57,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     theme.apply(app)  # type: ignore[arg-type]
     ctx = default_context()
     window = build(ctx, warm_models=False)
+    app.setWindowIcon(window.windowIcon())
     window.show()
     # start the model loading once the window has been painted
     QTimer.singleShot(0, lambda: ctx.tasks.call(ctx.models.warm, on_done=lambda _r: window.models_ready(),

@@ -40,7 +40,8 @@ def guidance_for(observation: Any) -> str:
         return "Starting the camera…"
     if observation.ok:
         return "Good — hold still"
-    return _GUIDANCE.get(observation.code or "", observation.reason or "Look at the camera")
+    code = getattr(observation, "code", None) or ""
+    return _GUIDANCE.get(code) or getattr(observation, "reason", None) or "Look at the camera"
 
 
 def to_qimage(rgb: np.ndarray) -> QImage:
@@ -57,6 +58,8 @@ class CameraView(QWidget):
         self._image: QImage | None = None
         self._obs: Any = None
         self._message = "The camera is off"
+        self._face_guidance = self._message
+        self._badge = ""
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(320, 240)
         self.setAccessibleName("Camera view")
@@ -66,18 +69,37 @@ class CameraView(QWidget):
 
     @property
     def guidance(self) -> str:
+        """The banner text now shown."""
         return self._message
+
+    @property
+    def face_guidance(self) -> str:
+        """The quality guidance for the last frame ("Move closer"), even under an overlay."""
+        return self._face_guidance
+
+    @property
+    def badge(self) -> str:
+        return self._badge
 
     def show_frame(self, rgb: np.ndarray | None, observation: Any) -> None:
         if rgb is not None:
             self._image = to_qimage(rgb)
         self._obs = observation
-        self._message = guidance_for(observation)
+        self._message = self._face_guidance = guidance_for(observation)
         self.setAccessibleDescription(self._message)
         self.update()
 
+    def set_overlay(self, banner: str, badge: str = "") -> None:
+        """Show `banner` instead of the guidance (a liveness instruction) and a small
+        `badge` in the top corner (the step and time left)."""
+        self._message, self._badge = banner, badge
+        self.setAccessibleDescription(f"{banner}. {badge}" if badge else banner)
+        self.update()
+
     def clear(self, message: str = "The camera is off") -> None:
-        self._image, self._obs, self._message = None, None, message
+        self._image, self._obs, self._message, self._badge = None, None, message, ""
+        self._face_guidance = message
+        self.setAccessibleDescription(message)
         self.update()
 
     def _target(self) -> QRectF:
@@ -96,6 +118,7 @@ class CameraView(QWidget):
             p.drawImage(target, self._image)
             self._draw_face(p, target)
         self._draw_banner(p)
+        self._draw_badge(p)
         p.end()
 
     def _draw_face(self, p: QPainter, target: QRectF) -> None:
@@ -124,6 +147,23 @@ class CameraView(QWidget):
         p.fillRect(band, QColor(0, 0, 0, 150))
         p.setPen(QColor("white"))
         p.drawText(band, int(Qt.AlignmentFlag.AlignCenter), self._message)
+
+    def _draw_badge(self, p: QPainter) -> None:
+        if not self._badge:
+            return
+        font = p.font()
+        font.setPointSizeF(font.pointSizeF() / 1.3)
+        p.setFont(font)
+        metrics = p.fontMetrics()
+        pad = metrics.height() / 2
+        w = metrics.horizontalAdvance(self._badge) + 2 * pad
+        h = metrics.height() + pad
+        box = QRectF(self.width() - w - pad, pad, w, h)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(0, 0, 0, 170))
+        p.drawRoundedRect(box, h / 2, h / 2)
+        p.setPen(QColor("white"))
+        p.drawText(box, int(Qt.AlignmentFlag.AlignCenter), self._badge)
 
 
 class CameraChooser(QComboBox):

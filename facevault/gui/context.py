@@ -3,6 +3,9 @@
 No globals: a test builds an AppContext with a MemoryStore, a synchronous or real thread
 pool, scripted dialogs, fast KDF parameters and a video file as the camera.
 
+`allow_still_liveness` lets the liveness challenge accept a video file instead of a camera.
+Only tests set it; the app never does, and no setting shows it.
+
 May import: stdlib, PySide6 (through gui modules), facevault.services, facevault.errors.
 """
 
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from facevault.gui.dialogs import Dialogs
@@ -17,7 +21,15 @@ from facevault.gui.workers import Tasks
 from facevault.services.secretstore import SecretStore
 from facevault.services.session import Models, Settings, SettingsStore, list_cameras
 
-__all__ = ["AppContext"]
+__all__ = ["AppContext", "open_with_desktop"]
+
+
+def open_with_desktop(path: Path) -> bool:
+    """Open `path` in the user's default application for its type."""
+    from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QDesktopServices
+
+    return bool(QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))))
 
 
 @dataclass
@@ -31,6 +43,8 @@ class AppContext:
     cameras: Callable[[], list[str]] = list_cameras
     unlock_timeout_s: float = 15.0
     enroll_want: int = 5
+    allow_still_liveness: bool = False  # tests only: a video file may take the challenge
+    open_externally: Callable[[Path], bool] = open_with_desktop
     settings: Settings = field(default_factory=Settings)
 
     def __post_init__(self) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import SLOT, QEvent, QObject, QTimer, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import QApplication, QMainWindow, QStackedWidget, QWidget
 
 from facevault.errors import FaceVaultError, UsageError
@@ -45,6 +45,17 @@ class _IdleFilter(QObject):
         return False
 
 
+def _window_icon() -> QIcon | None:
+    """The app icon from resources/ (owned by packaging), when it is there."""
+    files = session.icon_paths()
+    if not files:
+        return None
+    icon = QIcon()
+    for f in files:
+        icon.addFile(str(f))
+    return icon
+
+
 class MainWindow(QMainWindow):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -64,6 +75,11 @@ class MainWindow(QMainWindow):
         for page in (self.start, self.enroll, self.unlock, self.browser, self.security, self.file):
             self.stack.addWidget(page)
         self.setCentralWidget(self.stack)
+        # a message belongs to the screen it was said on: a page change clears it
+        self.stack.currentChanged.connect(lambda _i: self.statusBar().clearMessage())
+        icon = _window_icon()
+        if icon is not None:
+            self.setWindowIcon(icon)
 
         self.start.open_vault.connect(self.open_vault)
         self.start.browse_vault.connect(self.browse_vault)
@@ -90,8 +106,9 @@ class MainWindow(QMainWindow):
             app.installEventFilter(self._idle_filter)
         self._set_auto_lock(ctx.settings.auto_lock_minutes)
         self._watch_session_lock()
-        self.statusBar().showMessage("Loading the face models in the background…")
         self.go_start()
+        if not ctx.models.ready:
+            self.statusBar().showMessage("Loading the face models in the background…")
 
     # -- menus ---------------------------------------------------------------------------
 

@@ -1,13 +1,20 @@
 """Unlock a vault: the camera runs and the vault opens by itself as soon as a face decodes.
 
-After the timeout the page says so and offers "Try again"; "Use recovery code" and "Use
-this device" are always there (the latter only when the vault has a device slot).
+With liveness on (the default) the camera first runs the blink-and-turn challenge
+(services.liveness): the live view shows the instruction ("Blink", "Turn your head a
+little to your left", "Now look straight at the camera") and the time left, and nothing is
+decoded before it passed. A failed challenge says why and offers "Try again".
+
+A face + passphrase vault asks for the passphrase first; a face + device vault takes this
+computer's keyring secret along with the face. "Use recovery code" is always there, "Use
+this device" only when the vault has a device slot.
 
 May import: PySide6, stdlib, facevault.services, facevault.errors, facevault.gui.
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +23,9 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBox
 
 from facevault.errors import FaceVaultError, NotRecognisedError
 from facevault.gui.context import AppContext
+from facevault.gui.dialogs import status_of
 from facevault.gui.enroll_page import heading
 from facevault.gui.face_panel import FacePanel
-from facevault.gui.dialogs import status_of
 from facevault.services import keys, session, vaults
 
 __all__ = ["UnlockPage"]
@@ -32,6 +39,9 @@ class UnlockPage(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.path: Path | None = None
+        self.mode = "face"
+        self._challenge = False  # the running attempt uses the liveness challenge
+        self._decoding = False  # the challenge passed; the face is being decoded
         self.title = heading("Unlock")
         self.face = FacePanel(ctx)
         self.face.progress.setFormat("%v s left")
@@ -44,6 +54,26 @@ class UnlockPage(QWidget):
         self.device_button.clicked.connect(self.use_device)
         self.back_button = QPushButton("&Back")
         self.back_button.clicked.connect(self.cancel)
+
+        # face + passphrase: asked before the camera starts
+        self.pass_edit = QLineEdit()
+        self.pass_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.pass_edit.setAccessibleName("Passphrase")
+        self.pass_edit.returnPressed.connect(self.start)
+        self.pass_go = QPushButton("&Continue")
+        self.pass_go.clicked.connect(self.start)
+        self.pass_row = QWidget()
+        pr = QHBoxLayout(self.pass_row)
+        pr.setContentsMargins(0, 0, 0, 0)
+        pass_label = QLabel("&Passphrase or PIN:")
+        pass_label.setBuddy(self.pass_edit)
+        pr.addWidget(pass_label)
+        pr.addWidget(self.pass_edit, 1)
+        pr.addWidget(self.pass_go)
+        self.pass_row.hide()
+        self.mode_note = QLabel()
+        self.mode_note.setWordWrap(True)
+        self.mode_note.hide()
 
         self.code_edit = QLineEdit()
         self.code_edit.setPlaceholderText("XXXXX-XXXXX-XXXXX-XXXXX-XXXXX-XXXXX")
@@ -68,39 +98,118 @@ class UnlockPage(QWidget):
             buttons.addWidget(b)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
+        layout.addWidget(self.mode_note)
+        layout.addWidget(self.pass_row)
         layout.addWidget(self.face, 1)
         layout.addWidget(self.code_row)
         layout.addLayout(buttons)
+        order = [self.pass_edit, self.pass_go, self.face.chooser, self.face.retry_button,
+                 self.code_edit, self.code_go, self.back_button, self.retry_button,
+                 self.code_button, self.device_button]
+        for a, b in zip(order, order[1:]):
+            self.setTabOrder(a, b)
         self._busy = False
+
+    @property
+    def liveness(self) -> bool:
+        return bool(self.ctx.settings.liveness)
 
     def open_for(self, path: Path) -> None:
         self.path = Path(path)
         self.title.setText(f"Unlock {self.path.name}")
         self.code_row.hide()
         self.code_edit.clear()
+        self.pass_edit.clear()
         try:
             kinds = {s.kind for s in vaults.describe_slots(self.path)}
+            self.mode = session.vault_mode(self.path)
         except FaceVaultError as exc:
             self.ctx.dialogs.error(self, exc)
             self.cancelled.emit()
             return
         self.device_button.setVisible("device" in kinds)
+        notes = {
+            "face+passphrase": "This vault needs your face and its passphrase. Type the passphrase, "
+                               "then look at the camera.",
+            "face+device": "This vault opens with your face on a computer paired with it.",
+        }
+        self.mode_note.setText(notes.get(self.mode, ""))
+        self.mode_note.setVisible(self.mode in notes)
+        self.pass_row.setVisible(self.mode == "face+passphrase")
+        if self.mode == "face+passphrase":
+            self.face.stop()
+            self.retry_button.hide()
+            self.face.view.clear("Type the passphrase first")
+            self.face.set_status("The camera starts once you typed the passphrase.")
+            self.face.progress.setValue(0)
+            self.pass_edit.setFocus()
+            return
         self.start()
 
+    def _face_offer(self) -> keys.Offer | None:
+        """The second factor to go with the face, or None when it cannot be had."""
+        if self.mode == "face+passphrase":
+            return keys.Offer(passphrase=self.pass_edit.text())
+        if self.mode == "face+device":
+            try:
+                return keys.Offer(store=self.ctx.secret_store())
+            except FaceVaultError as exc:
+                self.ctx.dialogs.error(self, exc)
+                return None
+        return keys.Offer()
+
     def start(self) -> None:
-        if self.path is None:
+        if self.path is None or self._busy:
+            return
+        if self.mode == "face+passphrase" and not self.pass_edit.text():
+            self.pass_edit.setFocus()
+            self.face.set_status("Type the passphrase first.")
+            return
+        offer = self._face_offer()
+        if offer is None:
             return
         path, ctx = self.path, self.ctx
         self.retry_button.hide()
-        self.face.progress.setRange(0, int(ctx.unlock_timeout_s))
-        self.face.progress.setValue(int(ctx.unlock_timeout_s))
-        self.face.start(
-            lambda spec: session.unlock_live(path, spec, pipeline_factory=ctx.models,
-                                             timeout_s=ctx.unlock_timeout_s),
-            on_progress=self._progress, on_done=self._done, on_error=self._face_failed)
+        self._challenge = self.liveness
+        self._decoding = False
+        if self._challenge:
+            self.face.progress.setRange(0, 15)
+            self.face.progress.setValue(15)
+
+            def make(spec: str) -> Any:
+                return session.unlock_with_challenge(
+                    path, spec, pipeline_factory=ctx.models, allow_still=ctx.allow_still_liveness,
+                    offer=offer)
+        else:
+            self.face.progress.setRange(0, int(ctx.unlock_timeout_s))
+            self.face.progress.setValue(int(ctx.unlock_timeout_s))
+
+            def make(spec: str) -> Any:
+                return session.unlock_live(path, spec, pipeline_factory=ctx.models,
+                                           timeout_s=ctx.unlock_timeout_s, offer=offer)
+
+        self.face.start(make, on_progress=self._progress, on_done=self._done, on_error=self._face_failed)
         self.face.setFocus()
 
     def _progress(self, p: Any) -> None:
+        if isinstance(p, str):  # session.DECODING: the challenge passed
+            self._decoding = True
+            self.face.view.set_overlay(p, "")
+            self.face.set_status(p)
+            return
+        status = getattr(p, "status", None)
+        if status is not None:  # a liveness challenge frame
+            seconds = math.ceil(status.remaining_ms / 1000)
+            if seconds > self.face.progress.maximum():
+                self.face.progress.setRange(0, seconds)
+            self.face.progress.setValue(seconds)
+            self.face.view.set_overlay(status.instruction,
+                                       f"Step {status.step} of {status.steps} · {seconds} s left")
+            obs = p.observation
+            self.face.set_status(
+                f"Liveness check: {status.instruction.lower()}." if obs is not None and obs.ok
+                else f"Liveness check: {self.face.view.face_guidance}.")
+            return
         self.face.progress.setValue(int(round(p.seconds_left)))
         if p.observation is not None and p.observation.ok:
             self.face.set_status("Checking your face…" if p.attempts == 0 else
@@ -114,11 +223,19 @@ class UnlockPage(QWidget):
         assert self.path is not None
         self.ctx.remember_vault(self.path)
         self.code_edit.clear()
+        self.pass_edit.clear()
         self.unlocked.emit(vault)
 
     def _face_failed(self, exc: BaseException) -> None:
+        challenge_failed = self._challenge and not self._decoding
         self.face.set_status(status_of(exc))
-        self.face.view.clear("Not recognised" if isinstance(exc, NotRecognisedError) else "Stopped")
+        if challenge_failed and isinstance(exc, NotRecognisedError):
+            banner = "Liveness check failed"
+        elif isinstance(exc, NotRecognisedError):
+            banner = "Not recognised"
+        else:
+            banner = "Stopped"
+        self.face.view.clear(banner)
         self.face.progress.setValue(0)
         self.retry_button.show()
         self.retry_button.setFocus()
@@ -163,4 +280,5 @@ class UnlockPage(QWidget):
 
     def cancel(self) -> None:
         self.face.stop()
+        self._busy = False
         self.cancelled.emit()

@@ -11,6 +11,12 @@
 - `unlock_live(...)`: the live unlock loop. A generator that yields a LiveProgress per frame
   and tries to open the vault each time enough new good faces came in; it returns the
   OpenVault, or raises NotRecognisedError when the time runs out.
+- `unlock_with_challenge(...)`: unlock behind the liveness challenge (services.liveness):
+  yields the challenge's LivenessProgress per frame, then DECODING, and only then tries
+  the challenged face's embeddings.
+- `vault_mode(path)`: face / face+device / face+passphrase from the header (no unlock).
+- `PrivateCopies`: a private (0700) temporary folder for files opened from a vault,
+  deleted on `clear()`. `icon_paths()`: the app icon files from resources/, if shipped.
 
 May import: stdlib, numpy, facevault.errors, facevault.paths, facevault.services,
 facevault.vision and facevault.modelstore (lazily, inside functions).
@@ -49,6 +55,11 @@ __all__ = [
     "about_info",
     "device_enabled_here",
     "is_encrypted_file",
+    "DECODING",
+    "unlock_with_challenge",
+    "vault_mode",
+    "PrivateCopies",
+    "icon_paths",
 ]
 
 MAX_RECENT = 8
@@ -60,6 +71,7 @@ class Settings:
     camera: str = "camera:0"
     auto_lock_minutes: int = 5  # 0 = never
     preset: str = "default"
+    liveness: bool = True  # blink-and-turn challenge before a camera unlock
 
     def with_recent(self, path: str | Path) -> "Settings":
         text = str(Path(path))
@@ -98,6 +110,7 @@ class SettingsStore:
             auto_lock_minutes=int(minutes) if isinstance(minutes, int) and 0 <= minutes <= 24 * 60
             else base.auto_lock_minutes,
             preset=str(data.get("preset", base.preset)),
+            liveness=data.get("liveness") is not False,  # only an explicit false turns it off
         )
 
     def save(self, settings: Settings) -> None:
@@ -182,12 +195,14 @@ def unlock_live(
     max_frames: int = 100_000,
     policy: keys.FaceSlotPolicy = keys.FaceSlotPolicy(),
     clock: Callable[[], float] = time.monotonic,
+    offer: keys.Offer = keys.Offer(),
 ) -> Generator[LiveProgress, None, Any]:
     """Watch `spec` and open the vault at `path` as soon as `batch` new good faces decode.
 
     Each attempt offers the last `batch` embeddings (costing at most policy.max_tries KDF
-    runs). Returns the OpenVault. Raises NotRecognisedError on timeout or when the source
-    ends without a match; closing the generator stops the camera.
+    runs) together with the second factor in `offer` (passphrase, or the keyring store of a
+    face+device vault). Returns the OpenVault. Raises NotRecognisedError on timeout or when
+    the source ends without a match; closing the generator stops the camera.
     """
     start = clock()
     window: list[Any] = []
@@ -205,7 +220,7 @@ def unlock_live(
             if len(window) >= batch:
                 attempts += 1
                 try:
-                    return vaults.unlock(path, keys.Offer(face_embeddings=tuple(window)), policy)
+                    return vaults.unlock(path, replace(offer, face_embeddings=tuple(window)), policy)
                 except NotRecognisedError as exc:
                     last_error = exc
                 finally:
@@ -224,6 +239,87 @@ def unlock_live(
         hint=(last_error.hint if last_error and last_error.hint else None)
         or "Try again in better light, or use the recovery code.",
     )
+
+
+DECODING = "Checking your face…"  # yielded between a passed challenge and the decode
+
+
+def unlock_with_challenge(
+    path: Path,
+    spec: str,
+    *,
+    pipeline_factory: Callable[[bool], Any],
+    allow_still: bool = False,
+    offer: keys.Offer = keys.Offer(),
+    policy: keys.FaceSlotPolicy = keys.FaceSlotPolicy(),
+    **challenge: Any,
+) -> Generator[Any, None, Any]:
+    """Open the vault at `path` only after the liveness challenge passed on `spec`.
+
+    Yields the challenge's LivenessProgress per frame (show `status.instruction` and
+    `status.remaining_ms`), then DECODING; returns the OpenVault. The challenged face's
+    embeddings are offered with the second factor in `offer`. Raises NotRecognisedError when
+    the challenge fails (nothing is decoded then) or the face does not open the vault;
+    UsageError for a video file unless `allow_still` (tests only). `challenge`: extra
+    keywords for services.liveness.live_probes (settings, clock, side, stop, passive).
+    """
+    from facevault.services import liveness
+
+    embeddings = yield from liveness.live_probes(
+        spec, require=True, allow_still=allow_still, pipeline_factory=pipeline_factory, **challenge)
+    yield DECODING
+    return vaults.unlock(path, replace(offer, face_embeddings=tuple(embeddings)), policy)
+
+
+def vault_mode(path: Path) -> str:
+    """The mode of the vault at `path` (vaults.MODES, "none" or "mixed"), from its header."""
+    from facevault.core import vault as vault_mod
+
+    return vaults.mode_of(vault_mod.read_header(Path(path)).slots)
+
+
+class PrivateCopies:
+    """A temporary folder only this user can read (0700) for files opened from a vault.
+
+    `target(name)` is a fresh path inside it for a leaf file name; `clear()` deletes the
+    folder with everything in it (when the vault locks and when the app quits)."""
+
+    def __init__(self, parent: Path | None = None) -> None:
+        self.parent = parent
+        self._root: Path | None = None
+
+    @property
+    def root(self) -> Path | None:
+        return self._root
+
+    def target(self, leaf: str) -> Path:
+        if self._root is None or not self._root.is_dir():
+            self._root = Path(tempfile.mkdtemp(prefix="facevault-open-", dir=self.parent))
+            os.chmod(self._root, 0o700)
+        folder = Path(tempfile.mkdtemp(dir=self._root))  # one folder per open: no name clashes
+        return folder / leaf
+
+    def clear(self) -> None:
+        import shutil
+
+        root, self._root = self._root, None
+        if root is not None:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def icon_paths() -> list[Path]:
+    """The app icon files (resources/icons/facevault*.png|svg) of a checkout or a bundle."""
+    from facevault import paths
+
+    roots = [paths.SOURCE_ROOT / "resources" / "icons"]
+    bundle = getattr(paths, "bundle_root", lambda: None)()
+    if bundle is not None:
+        roots.insert(0, Path(bundle) / "resources" / "icons")
+    for root in roots:
+        found = sorted(root.glob("facevault*.png")) + sorted(root.glob("facevault*.svg"))
+        if found:
+            return found
+    return []
 
 
 def capture_template(

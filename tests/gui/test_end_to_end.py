@@ -50,6 +50,9 @@ def _unlock_with(qtbot: Any, window: MainWindow, video: Path) -> None:
 
 
 def test_create_enroll_unlock_files_recovery_reenroll(qtbot, ctx, videos, shot, tmp_path) -> None:
+    # videos of photos cannot blink: this flow is about the face match, so the liveness
+    # challenge (tests/gui/test_unlock_liveness.py) is off here, explicitly
+    ctx.update_settings(liveness=False)
     window = MainWindow(ctx)
     qtbot.addWidget(window)
     window.resize(900, 640)
