@@ -44,6 +44,7 @@ __all__ = [
     "enroll",
     "decode",
     "decode_candidates",
+    "candidates_from_projection",
     "helper_to_bytes",
     "helper_from_bytes",
 ]
@@ -379,12 +380,23 @@ def decode_candidates(helper: Helper, probe: np.ndarray, max_candidates: int = 8
     triple swap is beaten by its 7 sub-swaps); beyond that it is a good approximation.
     Every extra candidate multiplies the false-accept rate: keep the list short.
     """
+    _check_max_candidates(max_candidates)
+    return candidates_from_projection(_projection(helper, probe), helper.params.alpha, max_candidates)
+
+
+def _check_max_candidates(max_candidates: int) -> None:
     if not isinstance(max_candidates, int) or isinstance(max_candidates, bool):
         raise TypeError("max_candidates must be an int")
     if not 1 <= max_candidates <= MAX_CANDIDATES:
         raise ValueError(f"max_candidates must be in [1, {MAX_CANDIDATES}]")
-    y = _projection(helper, probe)
-    a = helper.params.alpha
+
+
+def candidates_from_projection(y: np.ndarray, alpha: int, max_candidates: int = 8) -> list[Codeword]:
+    """`decode_candidates` given y = P t' (float64, (dim,)) instead of the helper and probe:
+    the same list, for callers that compute many projections at once (bench accuracy)."""
+    _check_max_candidates(max_candidates)
+    y = np.asarray(y, dtype=np.float64)
+    a = alpha
     order = _ranked(y)
     kept, dropped = order[:a], order[a:]
     depth = min(max_candidates - 1, 16)
