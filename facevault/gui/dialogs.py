@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QLabel, QLineEdit, QMessageBox, QWidget,
+)
 
 from facevault.errors import FaceVaultError
 
@@ -64,6 +66,38 @@ class Dialogs:
         if hint:
             box.setInformativeText(hint)
         box.exec()
+
+    def passphrase(self, parent: QWidget, title: str, text: str, *, twice: bool = False) -> str | None:
+        """A passphrase typed (twice, when `twice`, and only accepted when both match);
+        None when cancelled. Never logged or kept."""
+        dialog = QDialog(parent)
+        dialog.setWindowTitle(title)
+        first, second = QLineEdit(), QLineEdit()
+        for edit, name in ((first, "Passphrase"), (second, "Passphrase again")):
+            edit.setEchoMode(QLineEdit.EchoMode.Password)
+            edit.setAccessibleName(name)
+        note = QLabel(text)
+        note.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        buttons.accepted.connect(dialog.accept)
+        buttons.rejected.connect(dialog.reject)
+        form = QFormLayout(dialog)
+        form.addRow(note)
+        form.addRow("&Passphrase or PIN:", first)
+        if twice:
+            form.addRow("&Again:", second)
+        form.addRow(buttons)
+
+        def check() -> None:
+            ok.setEnabled(bool(first.text()) and (not twice or first.text() == second.text()))
+
+        first.textChanged.connect(check)
+        second.textChanged.connect(check)
+        check()
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return None
+        return first.text()
 
     def info(self, parent: QWidget, text: str) -> None:
         QMessageBox.information(parent, "FaceVault", text)

@@ -1,4 +1,5 @@
-"""The new-vault wizard: where and how strong, capture the face, show and confirm the
+"""The new-vault wizard: where, how it opens (face only / face + this computer / face +
+passphrase, one plain sentence each) and how strong, capture the face, show and confirm the
 recovery code. The vault is created right after the capture (in a worker: the key
 derivation is slow on purpose); the browser opens once the code was typed back.
 
@@ -13,17 +14,33 @@ from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
-    QStackedWidget, QVBoxLayout, QWidget,
+    QButtonGroup, QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
+    QPushButton, QRadioButton, QStackedWidget, QVBoxLayout, QWidget,
 )
 
-from facevault.errors import KeyringUnavailableError, StorageError
+from facevault.errors import FaceVaultError, KeyringUnavailableError, StorageError, UsageError
 from facevault.gui.context import AppContext
 from facevault.gui.face_panel import FacePanel
 from facevault.gui.recovery_panel import RecoveryCodePanel
-from facevault.services import session, vaults
+from facevault.services import keys, session, vaults
 
-__all__ = ["EnrollPage", "heading"]
+__all__ = ["EnrollPage", "heading", "MODE_CHOICES", "mode_label"]
+
+# (mode, label, one plain sentence) in the order offered; the first is the default
+MODE_CHOICES = (
+    ("face", "Face only (portable)",
+     "Your face opens it on any computer. Someone with a clear photo of you and a copy of the "
+     "folder could open it too."),
+    ("face+device", "Face + this computer",
+     "Your face opens it, but only on this computer (a secret kept in its keyring); a copy "
+     "of the folder is useless elsewhere."),
+    ("face+passphrase", "Face + passphrase",
+     "Your face and a passphrase or PIN you type each time; a photo of you alone is not enough."),
+)
+
+
+def mode_label(mode: str) -> str:
+    return next((label for m, label, _s in MODE_CHOICES if m == mode), mode)
 
 
 def heading(text: str) -> QLabel:
@@ -59,7 +76,40 @@ class EnrollPage(QWidget):
         for info in session.presets():
             self.preset.addItem(f"{info.name} ({info.bits:.0f}-bit face key)", info.name)
         self.preset.setCurrentIndex(max(0, self.preset.findData(ctx.settings.preset)))
-        self.device = QCheckBox("Also let this computer open the vault (OS keyring)")
+        self.device = QCheckBox("Also let this computer open the vault without a face (OS keyring)")
+
+        self.mode_box = QGroupBox("How should it open?")
+        self.mode_group = QButtonGroup(self)
+        self.mode_buttons: dict[str, QRadioButton] = {}
+        ml = QVBoxLayout(self.mode_box)
+        for i, (mode, label, sentence) in enumerate(MODE_CHOICES):
+            button = QRadioButton(label)
+            button.setAccessibleDescription(sentence)
+            self.mode_group.addButton(button, i)
+            self.mode_buttons[mode] = button
+            note = QLabel(sentence)
+            note.setWordWrap(True)
+            note.setIndent(24)
+            ml.addWidget(button)
+            ml.addWidget(note)
+        self.mode_buttons["face"].setChecked(True)
+        self.passphrase = QLineEdit()
+        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
+        self.passphrase.setAccessibleName("Passphrase")
+        self.passphrase2 = QLineEdit()
+        self.passphrase2.setEchoMode(QLineEdit.EchoMode.Password)
+        self.passphrase2.setAccessibleName("Passphrase again")
+        self.pass_form = QWidget()
+        pf = QFormLayout(self.pass_form)
+        pf.setContentsMargins(24, 0, 0, 0)
+        p1 = QLabel("&Passphrase or PIN:")
+        p1.setBuddy(self.passphrase)
+        p2 = QLabel("&Again:")
+        p2.setBuddy(self.passphrase2)
+        pf.addRow(p1, self.passphrase)
+        pf.addRow(p2, self.passphrase2)
+        ml.addWidget(self.pass_form)
+        self.mode_group.idToggled.connect(lambda _i, _on: self._mode_changed())
         self.start_button = QPushButton("&Next: look at the camera")
         self.start_button.setDefault(True)
         self.start_button.clicked.connect(self.start_capture)
@@ -72,7 +122,6 @@ class EnrollPage(QWidget):
         preset_label = QLabel("&Security:")
         preset_label.setBuddy(self.preset)
         form.addRow(preset_label, self.preset)
-        form.addRow("", self.device)
         explain = QLabel(
             "FaceVault keeps your files encrypted in this folder. Your face opens it; a recovery "
             "code (shown after the capture) opens it when the camera cannot. The face itself is "
@@ -85,6 +134,8 @@ class EnrollPage(QWidget):
         w0 = QVBoxLayout(where)
         w0.addWidget(explain)
         w0.addLayout(form)
+        w0.addWidget(self.mode_box)
+        w0.addWidget(self.device)
         w0.addStretch(1)
         w0.addLayout(buttons)
 
@@ -113,10 +164,38 @@ class EnrollPage(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(self.steps, 1)
 
+        order = [self.folder, browse, self.preset, *self.mode_buttons.values(), self.passphrase,
+                 self.passphrase2, self.device, cancel, self.start_button]
+        for a, b in zip(order, order[1:]):
+            self.setTabOrder(a, b)
+        self._mode_changed()
+
+    @property
+    def mode(self) -> str:
+        return next(m for m, b in self.mode_buttons.items() if b.isChecked())
+
+    def _mode_changed(self) -> None:
+        mode = self.mode
+        self.pass_form.setVisible(mode == "face+passphrase")
+        # a device-only slot would skip the face: only offered for face-only vaults
+        self.device.setVisible(mode == "face")
+
     def begin(self) -> None:
         self._vault = None
+        self.passphrase.clear()
+        self.passphrase2.clear()
         self.steps.setCurrentIndex(0)
         self.folder.setFocus()
+
+    def _checked_passphrase(self) -> str | None:
+        """The passphrase typed twice, or raise UsageError saying what is wrong."""
+        if self.mode != "face+passphrase":
+            return None
+        text = self.passphrase.text()
+        if text != self.passphrase2.text():
+            raise UsageError("the two passphrases differ", hint="Type the same passphrase twice.")
+        keys.normalise_passphrase(text)  # too short: says how long it must be
+        return text
 
     @property
     def target(self) -> Path:
@@ -142,8 +221,15 @@ class EnrollPage(QWidget):
                 f"{path} already exists and is not an empty folder",
                 hint="Choose a new folder name for the vault."))
             return
+        mode = self.mode
+        try:
+            passphrase = self._checked_passphrase()
+        except FaceVaultError as exc:
+            self.ctx.dialogs.error(self, exc)
+            self.passphrase.setFocus()
+            return
         store = None
-        if self.device.isChecked():
+        if mode == "face+device" or (mode == "face" and self.device.isChecked()):
             try:
                 store = self.ctx.secret_store()
             except KeyringUnavailableError as exc:
@@ -157,7 +243,8 @@ class EnrollPage(QWidget):
             template = yield from session.capture_template(
                 spec, pipeline_factory=ctx.models, want=ctx.enroll_want)
             yield "Creating the vault (this takes a moment on purpose)…"
-            return vaults.create(path, template, preset=preset, device_store=store, **ctx.kdf_kwargs())
+            return vaults.create(path, template, preset=preset, device_store=store, mode=mode,
+                                 passphrase=passphrase, **ctx.kdf_kwargs())
 
         self.steps.setCurrentIndex(1)
         self.face.progress.setValue(0)
@@ -172,6 +259,8 @@ class EnrollPage(QWidget):
                              f"({value.frames} frames looked at)")
 
     def _created(self, created: Any) -> None:
+        self.passphrase.clear()
+        self.passphrase2.clear()
         self._vault = created.vault
         self.ctx.remember_vault(self.target)
         self.steps.setCurrentIndex(2)

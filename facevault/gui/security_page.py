@@ -1,6 +1,7 @@
-"""Security of an unlocked vault: re-enroll the face (revoking the old template), the key
-slots (new recovery code, this device on/off), the preset for the next enrollment and the
-auto-lock delay.
+"""Security of an unlocked vault: how it opens (its mode, what an attacker with a copy of
+the folder could do, in plain words from services.threat, and changing the mode),
+re-enroll the face (revoking the old template), the key slots (new recovery code, this
+device on/off), the liveness check and the auto-lock delay.
 
 May import: PySide6, stdlib, facevault.services, facevault.errors, facevault.gui.
 """
@@ -11,7 +12,7 @@ from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QListWidget, QPushButton,
     QScrollArea, QSpinBox, QStackedWidget, QVBoxLayout, QWidget,
@@ -19,10 +20,11 @@ from PySide6.QtWidgets import (
 
 from facevault.errors import FaceVaultError
 from facevault.gui.context import AppContext
-from facevault.gui.enroll_page import heading
+from facevault.gui.enroll_page import MODE_CHOICES, heading, mode_label
+from facevault.gui.dialogs import status_of
 from facevault.gui.face_panel import FacePanel
 from facevault.gui.recovery_panel import RecoveryCodePanel
-from facevault.services import session, vaults
+from facevault.services import session, threat, vaults
 
 __all__ = ["SecurityPage"]
 
@@ -34,6 +36,34 @@ REENROLL_TEXT = (
     "also re-encrypt every file under a new key (slower; you get a new recovery code).")
 
 
+class _FitScroll(QScrollArea):
+    """A scroll area whose page is as tall as its wrapped labels need at the current width
+    (QScrollArea alone squeezes word-wrapped labels in group boxes until they clip)."""
+
+    def fit(self) -> None:
+        inner = self.widget()
+        if inner is None or inner.layout() is None:
+            return
+        width = self.viewport().width()
+        layout = inner.layout()
+        need = layout.totalHeightForWidth(width) if layout.hasHeightForWidth() else layout.totalMinimumSize().height()
+        inner.setMinimumHeight(need)
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self.fit()
+
+
+def explain_text(lines: list[str]) -> str:
+    """threat.describe() lines as paragraphs: the summary and cost, the attacks, the notes."""
+    attacks = [i for i, line in enumerate(lines) if line.startswith("  - ")]
+    if not attacks:
+        return "\n".join(lines)
+    first, last = attacks[0], attacks[-1] + 1
+    return "\n\n".join(["\n".join(lines[:first]), "\n".join(l.strip() for l in lines[first:last]),
+                        "\n".join(lines[last:])]).strip()
+
+
 class SecurityPage(QWidget):
     back = Signal()
     auto_lock_changed = Signal(int)
@@ -42,12 +72,45 @@ class SecurityPage(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.vault: Any = None
+        self.mode = "face"
         self._busy = False
+        self._done_text = ""
         self.title = heading("Security")
         self.stack = QStackedWidget()
 
         # overview
         overview = QWidget()
+        mode_box = QGroupBox("How this vault opens")
+        self.mode_title = QLabel()
+        font = self.mode_title.font()
+        font.setBold(True)
+        self.mode_title.setFont(font)
+        self.explain = QLabel("Working out what an attacker could do…")
+        self.explain.setWordWrap(True)
+        self.explain.setTextFormat(Qt.TextFormat.PlainText)
+        self.explain.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.explain.setAccessibleName("What an attacker could do")
+        self.new_mode = QComboBox()
+        for mode, label, sentence in MODE_CHOICES:
+            self.new_mode.addItem(label, mode)
+            self.new_mode.setItemData(self.new_mode.count() - 1, sentence, Qt.ItemDataRole.ToolTipRole)
+        self.new_mode.currentIndexChanged.connect(lambda _i: self._update_mode_button())
+        self.mode_sentence = QLabel()
+        self.mode_sentence.setWordWrap(True)
+        self.mode_button = QPushButton("C&hange…")
+        self.mode_button.clicked.connect(self.start_change_mode)
+        mode_row = QHBoxLayout()
+        mode_label_ = QLabel("Change &to:")
+        mode_label_.setBuddy(self.new_mode)
+        mode_row.addWidget(mode_label_)
+        mode_row.addWidget(self.new_mode, 1)
+        mode_row.addWidget(self.mode_button)
+        ml = QVBoxLayout(mode_box)
+        ml.addWidget(self.mode_title)
+        ml.addWidget(self.explain)
+        ml.addLayout(mode_row)
+        ml.addWidget(self.mode_sentence)
+
         face_box = QGroupBox("Your face")
         explain = QLabel(REENROLL_TEXT)
         explain.setWordWrap(True)
@@ -75,13 +138,21 @@ class SecurityPage(QWidget):
         self.recovery_button.clicked.connect(self.regenerate_recovery)
         self.device = QCheckBox("Let this &computer open the vault without a face (OS keyring)")
         self.device.clicked.connect(self.toggle_device)
+        self.device_note = QLabel("In a two-factor mode no computer opens the vault without your face.")
+        self.device_note.setWordWrap(True)
         kl = QVBoxLayout(keys_box)
         kl.addWidget(QLabel("Key slots of this vault:"))
         kl.addWidget(self.slots)
         kl.addWidget(self.recovery_button)
         kl.addWidget(self.device)
+        kl.addWidget(self.device_note)
 
-        lock_box = QGroupBox("Locking")
+        lock_box = QGroupBox("Unlocking and locking")
+        self.liveness = QCheckBox("Ask for a &blink and a head turn before the camera unlocks (recommended)")
+        self.liveness.setChecked(ctx.settings.liveness)
+        self.liveness.setToolTip("Stops a printed photo or a still picture on a phone from opening "
+                                 "the vault. A good video replay can still pass.")
+        self.liveness.toggled.connect(self._liveness_changed)
         self.auto_lock = QSpinBox()
         self.auto_lock.setRange(0, 24 * 60)
         self.auto_lock.setSuffix(" min")
@@ -89,6 +160,7 @@ class SecurityPage(QWidget):
         self.auto_lock.setValue(ctx.settings.auto_lock_minutes)
         self.auto_lock.valueChanged.connect(self._auto_lock_changed)
         ll = QFormLayout(lock_box)
+        ll.addRow(self.liveness)
         al = QLabel("&Lock after this long without use:")
         al.setBuddy(self.auto_lock)
         ll.addRow(al, self.auto_lock)
@@ -99,30 +171,32 @@ class SecurityPage(QWidget):
         self.status.setWordWrap(True)
         inner = QWidget()
         ov = QVBoxLayout(inner)
-        for w in (face_box, keys_box, lock_box):
+        for w in (mode_box, face_box, keys_box, lock_box):
             ov.addWidget(w)
         ov.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(inner)
+        self.scroll = _FitScroll()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setWidget(inner)
         o = QVBoxLayout(overview)
         o.setContentsMargins(0, 0, 0, 0)
-        o.addWidget(scroll, 1)
+        o.addWidget(self.scroll, 1)
         o.addWidget(self.status)
         row = QHBoxLayout()
         row.addWidget(self.back_button)
         row.addStretch(1)
         o.addLayout(row)
 
-        # re-enroll capture
+        # capture for re-enroll and mode changes
         capture = QWidget()
         self.face = FacePanel(ctx)
         self.face.progress.setRange(0, ctx.enroll_want)
         self.face.progress.setFormat("%v of %m good pictures")
         cancel = QPushButton("Cancel")
         cancel.clicked.connect(self._cancel_capture)
+        self.capture_title = QLabel("Look at the camera and turn your head slightly from side to side.")
+        self.capture_title.setWordWrap(True)
         c = QVBoxLayout(capture)
-        c.addWidget(QLabel("Look at the camera and turn your head slightly from side to side."))
+        c.addWidget(self.capture_title)
         c.addWidget(self.face, 1)
         c.addWidget(cancel)
 
@@ -135,12 +209,18 @@ class SecurityPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addWidget(self.stack, 1)
+        order = [self.new_mode, self.mode_button, self.preset, self.rotate, self.reenroll_button,
+                 self.slots, self.recovery_button, self.device, self.liveness, self.auto_lock,
+                 self.back_button]
+        for a, b in zip(order, order[1:]):
+            self.setTabOrder(a, b)
 
     def show_vault(self, vault: Any) -> None:
         self.vault = vault
         self.title.setText(f"Security of {Path(vault.path).name}")
         self.stack.setCurrentIndex(0)
         self.status.setText(" ")
+        self.liveness.setChecked(self.ctx.settings.liveness)
         self.refresh()
         self.reenroll_button.setFocus()
 
@@ -148,11 +228,37 @@ class SecurityPage(QWidget):
         self.slots.clear()
         if self.vault is None:
             return
-        infos = vaults.describe_slots(self.vault.path)
-        names = {"face": "Face", "recovery": "Recovery code", "device": "A computer's keyring"}
+        path = self.vault.path
+        infos = vaults.describe_slots(path)
+        self.mode = session.vault_mode(path)
+        names = {"face": "Face", "recovery": "Recovery code", "device": "A computer's keyring",
+                 "face+device": "Face + a paired computer", "face+passphrase": "Face + passphrase"}
         for info in infos:
             self.slots.addItem(f"{names.get(info.kind, info.kind)} — {info.detail}")
         self.device.setChecked(self._this_device_enabled(infos))
+        self.device.setVisible(self.mode == "face")
+        self.device_note.setVisible(self.mode != "face")
+        self.mode_title.setText(f"Mode: {mode_label(self.mode)}")
+        self.new_mode.setCurrentIndex(max(0, self.new_mode.findData(self.mode)))
+        self._update_mode_button()
+        self.explain.setText("Working out what an attacker could do…")
+        self.scroll.fit()
+        self.ctx.tasks.call(lambda: explain_text(threat.describe(vaults.explain(path))),
+                            on_done=lambda text: self._explained(path, text),
+                            on_error=lambda exc: self._explained(path, status_of(exc)))
+
+    def _explained(self, path: Path, text: str) -> None:
+        if self.vault is not None and Path(self.vault.path) == Path(path):
+            self.explain.setText(text)
+            self.scroll.fit()
+
+    def _update_mode_button(self) -> None:
+        target = self.new_mode.currentData()
+        same = target == self.mode
+        self.mode_button.setText("New &passphrase…" if same and target == "face+passphrase"
+                                 else "C&hange…")
+        self.mode_button.setEnabled(not same or target == "face+passphrase")
+        self.mode_sentence.setText(next(s for m, _l, s in MODE_CHOICES if m == target))
 
     def _this_device_enabled(self, infos: list[Any]) -> bool:
         if self.vault is None or not any(i.kind == "device" for i in infos):
@@ -166,7 +272,33 @@ class SecurityPage(QWidget):
         self.ctx.update_settings(auto_lock_minutes=minutes)
         self.auto_lock_changed.emit(minutes)
 
-    # -- re-enroll -----------------------------------------------------------------------
+    def _liveness_changed(self, on: bool) -> None:
+        if on != self.ctx.settings.liveness:
+            self.ctx.update_settings(liveness=on)
+            self.status.setText("The camera asks for a blink and a head turn before unlocking." if on else
+                                "The camera unlocks without the blink-and-turn check: a photo of you "
+                                "held to the camera may open the vault.")
+
+    # -- capture, then re-enroll or change the mode ---------------------------------------
+
+    def _second_factor(self, mode: str, *, new: bool) -> tuple[bool, str | None, Any]:
+        """(go on, passphrase, keyring store) that sealing in `mode` needs; asks for them."""
+        passphrase, store = None, None
+        if mode == "face+passphrase":
+            passphrase = self.ctx.dialogs.passphrase(
+                self, "Passphrase",
+                "Type the passphrase or PIN that will open the vault with your face" +
+                (" (a new one is fine)." if not new else "."), twice=True)
+            if passphrase is None:
+                return False, None, None
+        if mode == "face+device" or self.rotate.isChecked():
+            try:
+                store = self.ctx.secret_store()
+            except FaceVaultError as exc:
+                if mode == "face+device":
+                    self.ctx.dialogs.error(self, exc)
+                    return False, None, None
+        return True, passphrase, store
 
     def start_reenroll(self) -> None:
         if self.vault is None or self._busy:
@@ -174,29 +306,66 @@ class SecurityPage(QWidget):
         vault, ctx = self.vault, self.ctx
         rotate = self.rotate.isChecked()
         preset = self.preset.currentData()
-        store = None
-        if rotate:
-            try:
-                store = ctx.secret_store()
-            except FaceVaultError:
-                store = None
+        go, passphrase, store = self._second_factor(self.mode, new=False)
+        if not go:
+            return
+
+        def seal(template: Any) -> Any:
+            return vaults.reenroll(vault, template, rotate_key=rotate, preset=preset,
+                                   device_store=store, passphrase=passphrase)
+
+        self._done_text = "Done: your new face is enrolled and the old face template is destroyed."
+        self._capture_then(seal, "Look at the camera and turn your head slightly from side to side.")
+
+    def start_change_mode(self) -> None:
+        if self.vault is None or self._busy:
+            return
+        target = self.new_mode.currentData()
+        label = mode_label(target)
+        if target == self.mode:
+            text = ("Set a new passphrase? It takes a fresh look at your face; the old passphrase "
+                    "stops working.")
+        else:
+            text = (f"Change this vault to \u201c{label}\u201d? It takes a fresh look at your face "
+                    "(the old face template is destroyed).")
+            if target != "face":
+                text += (" Every file is re-encrypted under a new key, so an old copy of the vault "
+                         "cannot open files added later; you get a new recovery code.")
+        if not self.ctx.dialogs.confirm(self, "Change how the vault opens", text):
+            return
+        go, passphrase, store = self._second_factor(target, new=True)
+        if not go:
+            return
+        vault, preset = self.vault, self.preset.currentData()
+
+        def seal(template: Any) -> Any:
+            return vaults.change_mode(vault, target, new_template=template, preset=preset,
+                                      passphrase=passphrase, device_store=store)
+
+        self._done_text = f"Done: the vault now opens with \u201c{label}\u201d."
+        self._capture_then(seal, f"Changing to \u201c{label}\u201d: look at the camera and turn your "
+                           "head slightly from side to side.")
+
+    def _capture_then(self, seal: Any, title: str) -> None:
+        ctx = self.ctx
 
         def work(spec: str) -> Generator[Any, None, Any]:
             template = yield from session.capture_template(
                 spec, pipeline_factory=ctx.models, want=ctx.enroll_want)
             yield "Sealing the new face key…"
             code = None
-            for item in vaults.reenroll(vault, template, rotate_key=rotate, preset=preset,
-                                        device_store=store):
+            for item in seal(template):
                 if isinstance(item, str):
                     code = item
                 else:
                     yield f"Re-encrypting: {item.done * 100 // max(item.total, 1)}%"
             return code
 
+        self._busy = True
+        self.capture_title.setText(title)
         self.stack.setCurrentIndex(1)
         self.face.progress.setValue(0)
-        self.face.start(work, on_progress=self._progress, on_done=self._reenrolled,
+        self.face.start(work, on_progress=self._progress, on_done=self._sealed,
                         on_error=self._failed)
 
     def _progress(self, value: Any) -> None:
@@ -206,23 +375,26 @@ class SecurityPage(QWidget):
         self.face.progress.setValue(min(value.good, value.want))
         self.face.set_status(f"{value.good} of {value.want} good pictures")
 
-    def _reenrolled(self, code: str | None) -> None:
+    def _sealed(self, code: str | None) -> None:
+        self._busy = False
         self.refresh()
         if code:
             self.stack.setCurrentIndex(2)
-            self.code.show_code(code, "Your face is enrolled again and every file was re-encrypted. "
+            self.code.show_code(code, self._done_text + " Every file was re-encrypted. "
                                 "The old recovery code no longer works; this is the new one:")
             return
         self.stack.setCurrentIndex(0)
-        self.status.setText("Done: your new face is enrolled and the old face template is destroyed.")
+        self.status.setText(self._done_text)
 
     def _failed(self, exc: BaseException) -> None:
+        self._busy = False
         self.stack.setCurrentIndex(0)
-        self.status.setText("Re-enrolling did not finish; the vault still opens as before.")
+        self.status.setText("That did not finish; the vault still opens as before.")
         self.ctx.dialogs.error(self, exc)
 
     def _cancel_capture(self) -> None:
         self.face.stop()
+        self._busy = False
         self.stack.setCurrentIndex(0)
         self.status.setText("Cancelled; nothing changed.")
 
@@ -282,3 +454,4 @@ class SecurityPage(QWidget):
     def _code_confirmed(self) -> None:
         self.stack.setCurrentIndex(0)
         self.status.setText("The new recovery code is in place.")
+        self.recovery_button.setFocus()

@@ -141,7 +141,7 @@ class UnlockPage(QWidget):
             self.retry_button.hide()
             self.face.view.clear("Type the passphrase first")
             self.face.set_status("The camera starts once you typed the passphrase.")
-            self.face.progress.setValue(0)
+            self.face.progress.hide()
             self.pass_edit.setFocus()
             return
         self.start()

@@ -30,6 +30,8 @@ class FakeDialogs:
         self.infos: list[str] = []
         self.printed: list[str] = []
         self.confirmed: list[str] = []
+        self.passphrases: list[str | None] = []
+        self.asked_passphrase: list[str] = []
 
     def open_files(self, parent: Any, title: str) -> list[Path]:
         return self.files.pop(0) if self.files else []
@@ -49,6 +51,10 @@ class FakeDialogs:
 
     def error(self, parent: Any, exc: BaseException) -> None:
         self.errors.append(exc)
+
+    def passphrase(self, parent: Any, title: str, text: str, *, twice: bool = False) -> str | None:
+        self.asked_passphrase.append(title)
+        return self.passphrases.pop(0) if self.passphrases else None
 
     def info(self, parent: Any, text: str) -> None:
         self.infos.append(text)

@@ -1,0 +1,157 @@
+"""Two-factor modes in the GUI, with scripted face pipelines (tests/gui/fakes.py) and the
+liveness challenge on: the create wizard's mode choice, the passphrase asked at unlock,
+the Security page's plain-words attack figures, and changing the mode there.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from facevault.core import vault as vault_mod
+from facevault.gui.main_window import MainWindow
+from facevault.services import vaults
+from tests.gui.fakes import FakeModels, good_sequence
+from tests.helpers.media import make_video
+
+WAIT_MS = 30_000
+
+
+@pytest.fixture
+def scripted(ctx: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """ctx with a scripted face (blinks, turns left, looks back) and a blank video camera."""
+    from facevault.vision import liveness as lv
+
+    monkeypatch.setattr(lv.secrets, "choice", lambda seq: "left")
+    video = tmp_path / "blank.avi"
+    make_video([np.full((240, 320, 3), 128, np.uint8)], video, fps=10, size=(320, 240), frames_per_image=40)
+    ctx.models = FakeModels(good_sequence("left"))
+    ctx.allow_still_liveness = True
+    ctx.enroll_want = 3
+    ctx.update_settings(camera=str(video))
+    return ctx
+
+
+@pytest.fixture
+def window(qtbot: Any, scripted: Any) -> Any:
+    w = MainWindow(scripted)
+    qtbot.addWidget(w)
+    w.resize(900, 640)
+    w.show()
+    qtbot.waitExposed(w)
+    w.models_ready()
+    yield w
+    w.close()
+
+
+def _create(qtbot: Any, window: MainWindow, path: Path, mode: str, passphrase: str = "") -> None:
+    page = window.enroll
+    window.create_vault()
+    page.folder.setText(str(path))
+    page.mode_buttons[mode].click()
+    page.passphrase.setText(passphrase)
+    page.passphrase2.setText(passphrase)
+    page.start_button.click()
+    qtbot.waitUntil(lambda: page.steps.currentIndex() == 2 or bool(window.ctx.dialogs.errors), timeout=WAIT_MS)
+    assert not window.ctx.dialogs.errors, window.ctx.dialogs.errors
+    panel = page.code
+    panel.next_button.click()
+    a, b = panel.asked
+    panel.first.setText(panel.groups[a])
+    panel.second.setText(panel.groups[b])
+    panel.done_button.click()
+    assert window.vault is not None
+
+
+def _mode(path: Path) -> str:
+    return vaults.mode_of(vault_mod.read_header(path).slots)
+
+
+def test_the_wizard_offers_three_modes_with_a_sentence_each(qtbot, window, shot) -> None:
+    page = window.enroll
+    window.create_vault()
+    labels = [b.text() for b in page.mode_buttons.values()]
+    assert labels == ["Face only (portable)", "Face + this computer", "Face + passphrase"]
+    assert page.mode == "face" and not page.pass_form.isVisible() and page.device.isVisible()
+    page.mode_buttons["face+passphrase"].click()
+    assert page.pass_form.isVisible() and not page.device.isVisible()
+    shot(window, "23-enroll-modes")
+    page.passphrase.setText("abc")
+    page.passphrase2.setText("abc")
+    page.start_button.click()  # too short: said before any capture
+    assert "at least 4" in str(window.ctx.dialogs.errors[-1])
+    page.passphrase2.setText("abd")
+    page.start_button.click()
+    assert "differ" in str(window.ctx.dialogs.errors[-1])
+    assert page.steps.currentIndex() == 0
+
+
+def test_face_and_passphrase_vault_asks_for_it_at_unlock(qtbot, window, ctx, shot, tmp_path) -> None:
+    path = tmp_path / "pp"
+    _create(qtbot, window, path, "face+passphrase", "correct horse")
+    assert _mode(path) == "face+passphrase"
+
+    window.lock()
+    page = window.unlock
+    assert page.pass_row.isVisible() and not page.face.running  # the camera waits for it
+    assert "passphrase" in page.mode_note.text()
+    page.pass_edit.setText("wrong horse")
+    shot(window, "24-unlock-passphrase")
+    page.pass_go.click()
+    qtbot.waitUntil(lambda: window.vault is not None or page.retry_button.isVisible(), timeout=WAIT_MS)
+    assert window.vault is None  # the right face with the wrong passphrase stays shut
+    assert page.face.view.guidance == "Not recognised"
+    page.pass_edit.setText("correct horse")
+    page.pass_edit.returnPressed.emit()
+    qtbot.waitUntil(lambda: window.vault is not None or page.retry_button.isVisible(), timeout=WAIT_MS)
+    assert window.vault is not None, page.face.status.text()
+    assert page.pass_edit.text() == ""  # not kept after unlocking
+
+    # the Security page says what the mode buys, in plain words
+    window.show_security()
+    sec = window.security
+    assert sec.mode_title.text() == "Mode: Face + passphrase"
+    qtbot.waitUntil(lambda: "Working out" not in sec.explain.text(), timeout=WAIT_MS)
+    assert "a photo of you are not enough" in sec.explain.text()
+    assert "passphrase" in sec.explain.text()
+    assert not sec.device.isVisible()
+    shot(window, "25-security-passphrase-mode")
+
+
+def test_change_to_face_only_shows_the_photo_warning(qtbot, window, ctx, shot, tmp_path) -> None:
+    path = tmp_path / "dev"
+    _create(qtbot, window, path, "face+device")
+    assert _mode(path) == "face+device"
+    window.lock()
+    page = window.unlock
+    assert not page.pass_row.isVisible()
+    qtbot.waitUntil(lambda: window.vault is not None or page.retry_button.isVisible(), timeout=WAIT_MS)
+    assert window.vault is not None, page.face.status.text()  # face + this computer's keyring
+
+    window.show_security()
+    sec = window.security
+    assert sec.mode_title.text() == "Mode: Face + this computer"
+    sec.new_mode.setCurrentIndex(sec.new_mode.findData("face"))
+    assert sec.mode_button.isEnabled()
+    sec.mode_button.click()
+    qtbot.waitUntil(lambda: sec.stack.currentIndex() == 0 and not sec._busy, timeout=WAIT_MS)
+    assert not ctx.dialogs.errors, ctx.dialogs.errors
+    assert _mode(path) == "face"
+    assert "now opens with" in sec.status.text()
+    qtbot.waitUntil(lambda: "Working out" not in sec.explain.text(), timeout=WAIT_MS)
+    assert ("someone with a clear photo of you and a copy of this vault folder can open it"
+            in sec.explain.text())
+    assert sec.device.isVisible()
+    shot(window, "26-security-face-only")
+
+    # and back to face + passphrase: asks the passphrase, re-encrypts, new recovery code
+    ctx.dialogs.passphrases.append("1234")
+    sec.new_mode.setCurrentIndex(sec.new_mode.findData("face+passphrase"))
+    sec.mode_button.click()
+    qtbot.waitUntil(lambda: sec.stack.currentIndex() == 2 or bool(ctx.dialogs.errors), timeout=WAIT_MS)
+    assert not ctx.dialogs.errors, ctx.dialogs.errors
+    assert _mode(path) == "face+passphrase"
+    assert len(sec.code._code.split("-")) == 6
