@@ -33,6 +33,15 @@ if [ "$want_test" = 1 ]; then
   command -v gnome-keyring-daemon >/dev/null 2>&1 || need+=(gnome-keyring)
   command -v dbus-launch >/dev/null 2>&1 || need+=(dbus dbus-x11)
   command -v xvfb-run >/dev/null 2>&1 || need+=(xvfb xauth)
+  # the packaged app's smoke test (tests/packaging) shows the real window on Xvfb: xwininfo
+  # finds it, and Qt 6's xcb platform plugin needs these libraries (desktops have them)
+  command -v xwininfo >/dev/null 2>&1 || need+=(x11-utils)
+  if command -v dpkg-query >/dev/null 2>&1; then
+    for pkg in libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 \
+               libxcb-shape0 libxcb-xkb1 libxkbcommon-x11-0; do
+      dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || need+=("$pkg")
+    done
+  fi
   if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
       echo "setup: installing ${need[*]} for the tests"
