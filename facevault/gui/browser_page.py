@@ -1,5 +1,9 @@
-"""The unlocked vault: a table of files (name, size, modified) with add, extract, delete,
-a filter box, progress with cancel for large files, and the lock button.
+"""The unlocked vault: a table of files (name, size, modified) with add, open, extract,
+delete, a filter box, progress with cancel for large files, and the lock button.
+
+Open (also a double-click or Enter) extracts the file to a private temporary folder (0700,
+services.session.PrivateCopies) and hands it to the desktop's default application; those
+copies are deleted when the vault locks or the app quits, and the page says so.
 
 `EntriesModel` is a small QAbstractTableModel over a plain list of entries (anything with
 name, size and mtime). File work runs in a worker, one operation at a time (an OpenVault
@@ -27,6 +31,7 @@ from PySide6.QtWidgets import (
 from facevault.gui.context import AppContext
 from facevault.gui.enroll_page import heading
 from facevault.gui.workers import Task
+from facevault.services.session import PrivateCopies
 
 __all__ = ["EntriesModel", "BrowserPage", "human_size"]
 
@@ -98,6 +103,7 @@ class BrowserPage(QWidget):
         self.ctx = ctx
         self.vault: Any = None
         self._task: Task | None = None
+        self.copies = PrivateCopies()
         self.setAcceptDrops(True)
 
         self.title = heading("Vault")
@@ -119,7 +125,7 @@ class BrowserPage(QWidget):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         self.table.setAccessibleName("Files in the vault")
-        self.table.doubleClicked.connect(lambda _i: self.extract())
+        self.table.doubleClicked.connect(lambda _i: self.open_selected())
         self.filter = QLineEdit()
         self.filter.setPlaceholderText("Filter by name")
         self.filter.setClearButtonEnabled(True)
@@ -127,16 +133,21 @@ class BrowserPage(QWidget):
         self.filter.textChanged.connect(self.proxy.setFilterFixedString)
 
         self.add_button = QPushButton("&Add files…")
+        self.open_button = QPushButton("&Open")
+        self.open_button.setToolTip("Open a temporary copy with its usual program. Changes to it are "
+                                    "not saved in the vault; the copy is deleted when the vault locks.")
         self.extract_button = QPushButton("E&xtract…")
         self.delete_button = QPushButton("&Delete")
         self.security_button = QPushButton("&Security…")
         self.lock_button = QPushButton("&Lock")
         self.add_button.clicked.connect(self.add_dialog)
+        self.open_button.clicked.connect(self.open_selected)
         self.extract_button.clicked.connect(self.extract)
         self.delete_button.clicked.connect(self.delete)
         self.security_button.clicked.connect(self.security_requested)
         self.lock_button.clicked.connect(self.lock_requested)
         QShortcut(QKeySequence.StandardKey.Delete, self.table, activated=self.delete)
+        QShortcut(QKeySequence(Qt.Key.Key_Return), self.table, activated=self.open_selected)
         QShortcut(QKeySequence.StandardKey.Find, self, activated=self.filter.setFocus)
 
         self.progress = QProgressBar()
@@ -157,7 +168,7 @@ class BrowserPage(QWidget):
         top.addWidget(self.security_button)
         top.addWidget(self.lock_button)
         tools = QHBoxLayout()
-        for b in (self.add_button, self.extract_button, self.delete_button):
+        for b in (self.add_button, self.open_button, self.extract_button, self.delete_button):
             tools.addWidget(b)
         tools.addStretch(1)
         filter_label = QLabel("&Filter:")
@@ -170,7 +181,8 @@ class BrowserPage(QWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.progress_row)
         layout.addWidget(self.status)
-        order = [self.table, self.add_button, self.extract_button, self.delete_button, self.filter,
+        order = [self.table, self.add_button, self.open_button, self.extract_button, self.delete_button,
+                 self.filter,
                  self.security_button, self.lock_button]
         for a, b in zip(order, order[1:]):
             self.setTabOrder(a, b)
@@ -187,9 +199,11 @@ class BrowserPage(QWidget):
         self.table.setFocus()
 
     def clear(self) -> None:
+        """Forget the vault and delete the temporary copies of files opened from it."""
         self.cancel()
         self.vault = None
         self.model.set_entries([])
+        self.copies.clear()
 
     def reload(self) -> None:
         if self.vault is not None:
@@ -216,13 +230,14 @@ class BrowserPage(QWidget):
         has_sel = bool(self.table.selectionModel().selectedRows())
         idle = not self.busy
         self.add_button.setEnabled(idle and self.vault is not None)
+        self.open_button.setEnabled(idle and has_sel)
         self.extract_button.setEnabled(idle and has_sel)
         self.delete_button.setEnabled(idle and has_sel)
         self.security_button.setEnabled(idle)
 
     # -- operations ---------------------------------------------------------------------
 
-    def _run(self, label: str, make_gen: Any, done_text: str) -> None:
+    def _run(self, label: str, make_gen: Any, done_text: str, then: Any = None) -> None:
         self.progress_label.setText(label)
         self.progress.setRange(0, 0)
         self.progress_row.show()
@@ -230,8 +245,12 @@ class BrowserPage(QWidget):
         def finish(_result: Any) -> None:
             self._task = None
             self.progress_row.hide()
-            self.reload()
-            self.status.setText(done_text)
+            if then is None:
+                self.reload()
+                self.status.setText(done_text)
+            else:  # nothing in the vault changed: keep the selection
+                self._update_buttons()
+                then()
 
         def failed(exc: BaseException) -> None:
             self._task = None
@@ -284,6 +303,31 @@ class BrowserPage(QWidget):
 
     def add_dialog(self) -> None:
         self.add_paths(self.ctx.dialogs.open_files(self, "Add files to the vault"))
+
+    def open_selected(self) -> None:
+        """Extract the selected file(s) to the private temporary folder and open them."""
+        names = self.selected_names()
+        if not names or self.vault is None or self.busy:
+            return
+        vault = self.vault
+        targets = [(n, self.copies.target(_leaf(n))) for n in names]
+
+        def work() -> Generator[Any, None, None]:
+            for name, target in targets:
+                for p in vault.extract(name, target, overwrite=True):
+                    yield f"Opening {name}", p
+
+        def opened() -> None:
+            failed = [t.name for _n, t in targets if not self.ctx.open_externally(t)]
+            what = targets[0][1].name if len(targets) == 1 else f"{len(targets)} files"
+            if failed:
+                self.status.setText(f"No program could open {', '.join(failed)}; "
+                                    "use Extract to save it somewhere instead.")
+            else:
+                self.status.setText(f"Opened a temporary copy of {what}. Changes to it are not saved "
+                                    "in the vault; the copy is deleted when the vault locks.")
+
+        self._run(f"Opening {names[0]}", work, "", then=opened)
 
     def extract(self) -> None:
         names = self.selected_names()
