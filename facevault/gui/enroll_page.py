@@ -113,7 +113,7 @@ class EnrollPage(QWidget):
         self.start_button = QPushButton("&Next: look at the camera")
         self.start_button.setDefault(True)
         self.start_button.clicked.connect(self.start_capture)
-        cancel = QPushButton("Cancel")
+        cancel = self.cancel_button = QPushButton("Cancel")
         cancel.clicked.connect(self.cancel)
         form = QFormLayout()
         folder_label = QLabel("&Folder:")

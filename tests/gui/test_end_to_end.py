@@ -151,6 +151,8 @@ def test_create_enroll_unlock_files_recovery_reenroll(qtbot, ctx, videos, shot, 
     window.browser.security_button.click()
     assert window.stack.currentWidget() is window.security
     assert window.security.slots.count() == 2
+    qtbot.waitUntil(lambda: "Working out" not in window.security.explain.text(), timeout=WAIT_MS)
+    assert "clear photo of you and a copy of this vault folder can open it" in window.security.explain.text()
     shot(window, "10-security")
     ctx.update_settings(camera=str(videos["enroll_b"]))
     window.security.reenroll_button.click()

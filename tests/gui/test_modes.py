@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
 from facevault.core import vault as vault_mod
 from facevault.gui.main_window import MainWindow
@@ -78,6 +79,16 @@ def test_the_wizard_offers_three_modes_with_a_sentence_each(qtbot, window, shot)
     assert page.mode == "face" and not page.pass_form.isVisible() and page.device.isVisible()
     page.mode_buttons["face+passphrase"].click()
     assert page.pass_form.isVisible() and not page.device.isVisible()
+    from PySide6.QtWidgets import QApplication
+
+    page.preset.setFocus()
+    order = []
+    for _ in range(5):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        order.append(QApplication.focusWidget())
+    # the radio group is one tab stop (arrow keys move within it), then the passphrase fields
+    assert order[0] in page.mode_buttons.values(), order
+    assert order[1:] == [page.passphrase, page.passphrase2, page.cancel_button, page.start_button], order
     shot(window, "23-enroll-modes")
     page.passphrase.setText("abc")
     page.passphrase2.setText("abc")
@@ -98,6 +109,13 @@ def test_face_and_passphrase_vault_asks_for_it_at_unlock(qtbot, window, ctx, sho
     page = window.unlock
     assert page.pass_row.isVisible() and not page.face.running  # the camera waits for it
     assert "passphrase" in page.mode_note.text()
+    from PySide6.QtWidgets import QApplication
+
+    assert QApplication.focusWidget() is page.pass_edit
+    qtbot.keyClick(page.pass_edit, Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is page.pass_go
+    qtbot.keyClick(page.pass_go, Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is page.face.chooser
     page.pass_edit.setText("wrong horse")
     shot(window, "24-unlock-passphrase")
     page.pass_go.click()
