@@ -64,6 +64,7 @@ def _confirm_code(panel: Any) -> str:
 def test_open_uses_a_private_copy_deleted_on_lock_and_quit(qtbot, window, ctx, opened, shot) -> None:
     launched: list[Path] = []
     ctx.open_externally = lambda p: launched.append(p) or True
+    assert not window.windowIcon().isNull()  # resources/icons, shipped by packaging
     window.show_vault(opened.vault)
     page = window.browser
     assert "E&xtract…" in page.extract_button.text() and not page.open_button.isEnabled()
