@@ -7,7 +7,6 @@
 # puts it under ~/.local. See packaging/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-repo=$PWD
 
 py=${PYTHON:-.venv/bin/python}
 dist=${DIST:-dist}
@@ -40,7 +39,7 @@ app="$dist/facevault"
 [ -x "$app/facevault" ] || { echo "build: $app/facevault was not produced" >&2; exit 1; }
 # The built folder is what gets handed out: it carries its own install/uninstall scripts.
 cp packaging/install.sh packaging/uninstall.sh "$app/"
-echo "build: $repo/$app in $((end - start)) s, $(du -sh "$app" | cut -f1)"
+echo "build: $(cd "$app" && pwd) in $((end - start)) s, $(du -sh "$app" | cut -f1)"
 
 if [ "$smoke" = 1 ]; then
   packaging/smoke.sh "$app"
