@@ -400,6 +400,9 @@ CaptureFactory = Callable[[int | str, int], Any]
 def _default_capture_factory(target: int | str, api: int) -> Any:
     import cv2
 
+    # OpenCV's own "[ WARN ] can't open camera by index" lines would bury our message;
+    # a failure to open is reported as CameraError/SourceError instead.
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
     return cv2.VideoCapture(target, api)
 
 
