@@ -129,3 +129,20 @@ def test_cli_on_real_identities(tmp_path: Path) -> None:
         assert s["spot_mismatches"] == 0
     assert (tmp_path / "rep" / "accuracy.md").read_text().count("|") > 20
     assert (tmp_path / "rep" / "accuracy-det.png").stat().st_size > 1000
+
+
+def test_attacks_small_scale() -> None:
+    from facevault.bench import attacks
+
+    rng = np.random.default_rng(0)
+    t = rng.standard_normal((2, 32))
+    t /= np.linalg.norm(t, axis=1, keepdims=True)
+    lin = attacks.subspace_attack("linear", 128, 4, t, guessed=(1,), starts=4)[0]
+    assert lin.successes == lin.trials and lin.subspace_energy == pytest.approx(1.0)
+    mix = attacks.subspace_attack("mix25", 128, 4, t, guessed=(1,), starts=4)[0]
+    assert mix.subspace_energy < 0.9
+    clean = attacks.multisketch_attack(48, 4, 2, 0.0, 47, trials=3)
+    assert clean.oracle_successes == 3 and clean.log2_trials == pytest.approx(-clean.log2_p_rows)
+    rows = attacks.dictionary_rows([{"name": "x", "bits": 100.0, "far": 0.0, "far_upper_95": 1e-6},
+                                    {"name": "y", "bits": 90.0, "far": 1e-4, "far_upper_95": 2e-4}], 0.5)
+    assert rows[0].seconds == pytest.approx(0.5e6) and rows[1].log2_guesses == pytest.approx(13.2877, abs=1e-3)

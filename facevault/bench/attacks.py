@@ -1,0 +1,179 @@
+"""Attacks measured on the product's own helper data.
+
+Role:
+- `dictionary_rows`: the false-accept (dictionary) attack per setting: expected guesses 1/FAR
+  (the 95% upper FAR bound when no false accept was seen, i.e. a lower bound on the work) times
+  one Argon2id derivation at the default cost measured here (core/kdf.py DEFAULT_PARAMS).
+- `subspace_attack`: the planted-sparse-vector attack on an expanded IronMask. The linear part
+  of the expander spans a known n-dimensional subspace U = span(P W) of R^m; starting from s
+  guessed support coordinates (given by an oracle here, so the measured rate is the rate *given
+  a right guess*), alternate "project on U" and "keep the top a coordinates with their signs".
+  Work = binom(m, s) 2^s / success rate starts.
+- `multisketch_attack`: Zhu & Wang's probabilistic linear regression (PoPETs 2025) on k helpers
+  of the same face enrolled from captures `angle` degrees apart: choose r rows of the stacked
+  helpers, hope none is on a codeword's support (rows off the support satisfy P_j t ~ 0), solve
+  for t by least squares, decode. We measure the success rate when the rows are right (oracle
+  row choice, full scale n = 512, a = 16) and multiply by the exact probability that random rows
+  are right; the product is the expected number of trials.
+
+Enrollments use `ironmask._enroll_from_parts` (the app's enrollment) with Haar Q from a seeded
+generator; templates are synthetic unit vectors or given embeddings. Nothing here is a secret.
+
+May import: stdlib, numpy, facevault.core.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from facevault.core import ironmask
+
+__all__ = ["DictionaryRow", "dictionary_rows", "SubspaceResult", "subspace_attack",
+           "MultiSketchResult", "multisketch_attack", "log2_comb"]
+
+
+def log2_comb(n: int, k: int) -> float:
+    return math.log2(math.comb(n, k)) if 0 <= k <= n else float("-inf")
+
+
+@dataclass(frozen=True)
+class DictionaryRow:
+    name: str
+    bits: float
+    far: float
+    far_used: float  # far, or its 95% upper bound when no false accept was observed
+    kdf_seconds: float
+    log2_guesses: float
+    seconds: float  # expected seconds on one machine like this one (one KDF call per guess)
+
+
+def dictionary_rows(settings: Sequence[dict], kdf_seconds: float) -> list[DictionaryRow]:
+    """settings: dicts with name, bits, far, far_upper_95 (a bench accuracy JSON's settings)."""
+    rows = []
+    for s in settings:
+        far = float(s["far"])
+        used = far if far > 0 else float(s["far_upper_95"])
+        rows.append(DictionaryRow(s["name"], float(s["bits"]), far, used, kdf_seconds,
+                                  -math.log2(used), kdf_seconds / used))
+    return rows
+
+
+def _quantize(x: np.ndarray, a: int) -> np.ndarray:
+    """Columns of x -> nearest codewords (top a |entries| with signs), as float vectors."""
+    idx = np.argpartition(-np.abs(x), a - 1, axis=0)[:a]
+    out = np.zeros_like(x)
+    cols = np.arange(x.shape[1])[None, :]
+    out[idx, cols] = np.sign(x[idx, cols]) / math.sqrt(a)
+    return out
+
+
+@dataclass(frozen=True)
+class SubspaceResult:
+    kind: str
+    dim: int
+    alpha: int
+    guessed: int  # s: support coordinates given to the attacker
+    trials: int
+    successes: int
+    subspace_energy: float  # ||Proj_U c||^2 (a random unit vector: n/m)
+    log2_work: float  # log2(binom(m, s) 2^s / rate), inf when never successful
+
+
+def subspace_attack(kind: str, dim: int, alpha: int, templates: np.ndarray, *, guessed: Sequence[int] = (1, 2, 3),
+                    starts: int = 16, iterations: int = 12, seed: int = 0) -> list[SubspaceResult]:
+    """Run the planted-sparse-vector attack against helpers of `templates` (unit rows, 512-D)."""
+    from facevault.core import expander
+
+    rng = np.random.default_rng(seed)
+    params = ironmask.IronMaskParams(dim, alpha)
+    spec = expander.ExpanderSpec(kind, templates.shape[1], dim)
+    results = []
+    stats = {s: [0, 0] for s in guessed}
+    energy = []
+    for t in templates:
+        exp_seed = rng.bytes(32)
+        w = expander.gaussian_matrix(spec, exp_seed)
+        x = expander.expand(t, spec, exp_seed, matrix=w)
+        word = ironmask.Codeword(np.sort(rng.choice(dim, alpha, replace=False)),
+                                 rng.choice(np.array([-1, 1], np.int8), alpha), dim)
+        helper = ironmask._enroll_from_parts(x, word, ironmask.haar_orthogonal(dim, rng))
+        p = helper.matrix.astype(np.float64)
+        basis, _ = np.linalg.qr(p @ w)  # what the attacker computes from public data
+        c = word.to_vector()
+        energy.append(float(np.sum((basis.T @ c) ** 2)))
+        for s in guessed:
+            x0 = np.zeros((dim, starts))
+            for k in range(starts):
+                pick = rng.choice(alpha, s, replace=False)
+                x0[word.indices[pick], k] = word.signs[pick]
+            cur = basis @ (basis.T @ x0)
+            for _ in range(iterations):
+                q = _quantize(cur, alpha)
+                cur = basis @ (basis.T @ q)
+            ok = np.all(np.abs(_quantize(cur, alpha) - c[:, None]) < 1e-9, axis=0)
+            stats[s][0] += int(ok.sum())
+            stats[s][1] += starts
+    for s in guessed:
+        hit, n = stats[s]
+        rate = hit / n if n else 0.0
+        work = (log2_comb(dim, s) + s - math.log2(rate)) if rate > 0 else float("inf")
+        results.append(SubspaceResult(kind, dim, alpha, s, n, hit, float(np.mean(energy)), work))
+    return results
+
+
+@dataclass(frozen=True)
+class MultiSketchResult:
+    sketches: int  # k helpers of the same face
+    angle_deg: float  # angle between the enrollment templates
+    rows: int  # r equations used per trial
+    oracle_trials: int
+    oracle_successes: int  # right rows given: did least squares + decode find c_1?
+    log2_p_rows: float  # log2 probability that r random rows avoid every support
+    log2_trials: float  # expected trials: -(log2_p_rows + log2 oracle rate); inf if never
+
+
+def _noisy(t: np.ndarray, deg: float, rng: np.random.Generator) -> np.ndarray:
+    n = rng.standard_normal(t.size)
+    n -= (n @ t) * t
+    n /= np.linalg.norm(n)
+    th = math.radians(deg)
+    return math.cos(th) * t + math.sin(th) * n
+
+
+def multisketch_attack(n: int, alpha: int, sketches: int, angle_deg: float, rows: int, *,
+                       trials: int = 8, seed: int = 0) -> MultiSketchResult:
+    """Zhu-Wang linear regression with oracle row choice at full scale; see the module doc.
+
+    Enrollment templates are drawn `angle_deg / sqrt(2)` from a common centre in independent
+    directions, so two of them are about `angle_deg` apart."""
+    rng = np.random.default_rng(seed)
+    params = ironmask.IronMaskParams(n, alpha)
+    hits = 0
+    for _ in range(trials):
+        centre = rng.standard_normal(n)
+        centre /= np.linalg.norm(centre)
+        helpers, words = [], []
+        for _ in range(sketches):
+            t = _noisy(centre, angle_deg / math.sqrt(2), rng) if angle_deg > 0 else centre
+            word = ironmask.Codeword(np.sort(rng.choice(n, alpha, replace=False)),
+                                     rng.choice(np.array([-1, 1], np.int8), alpha), n)
+            helpers.append(ironmask._enroll_from_parts(t, word, ironmask.haar_orthogonal(n, rng)))
+            words.append(word)
+        off = [np.setdiff1d(np.arange(n), w.indices) for w in words]
+        pool = np.concatenate([h.matrix.astype(np.float64)[o] for h, o in zip(helpers, off)])
+        chosen = pool[rng.choice(pool.shape[0], min(rows, pool.shape[0]), replace=False)]
+        _, _, vt = np.linalg.svd(chosen, full_matrices=True)
+        guess = vt[-1]
+        for cand in (guess, -guess):
+            if ironmask.decode(helpers[0], cand) == words[0]:
+                hits += 1
+                break
+    total, bad = sketches * n, sketches * alpha
+    log2_p = log2_comb(total - bad, rows) - log2_comb(total, rows)
+    rate = hits / trials
+    log2_t = -(log2_p + math.log2(rate)) if rate > 0 else float("inf")
+    return MultiSketchResult(sketches, angle_deg, rows, trials, hits, log2_p, log2_t)
