@@ -29,7 +29,7 @@ from tests.helpers.media import shared_data_dir
 REPO = Path(__file__).resolve().parents[2]
 PHOTOS = shared_data_dir() / "photos"
 ARTIFACTS = REPO / "test-artifacts" / "packaging"
-MAX_BUNDLE_MB = 900  # measured 649 MB (mediapipe 122, OpenCV + its libs 205, Qt 99); catches a runaway
+MAX_BUNDLE_MB = 900  # measured 678 MB = 649 MiB (mediapipe 122, OpenCV + its libs 205, Qt 99 MiB); catches a runaway
 
 pytestmark = [
     pytest.mark.packaging,
