@@ -146,3 +146,20 @@ def test_attacks_small_scale() -> None:
     rows = attacks.dictionary_rows([{"name": "x", "bits": 100.0, "far": 0.0, "far_upper_95": 1e-6},
                                     {"name": "y", "bits": 90.0, "far": 1e-4, "far_upper_95": 2e-4}], 0.5)
     assert rows[0].seconds == pytest.approx(0.5e6) and rows[1].log2_guesses == pytest.approx(13.2877, abs=1e-3)
+
+
+PHOTOS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "photos" / "id01"
+
+
+@pytest.mark.skipif(not PHOTOS.is_dir(), reason="needs /work/shared/data/photos")
+def test_speed_end_to_end(tmp_path: Path) -> None:
+    from facevault.bench.speed import end_to_end_lines, run_end_to_end
+
+    r = run_end_to_end(str(PHOTOS), enroll_frames=2, unlock_frames=1, repeats=1, throughput_mib=4,
+                       workdir=tmp_path)
+    assert r.enroll_kdf_calls == 2  # face slot + recovery slot
+    assert r.enroll_s >= r.enroll_pipeline_s and r.unlock_s >= r.unlock_pipeline_s
+    assert r.enroll_ratio > 0.5 and r.unlock_ratio > 0.5
+    assert r.throughput["add_mib_s"] > 0
+    assert "unlock" in "\n".join(end_to_end_lines(r))
+    assert list(tmp_path.iterdir()) == []

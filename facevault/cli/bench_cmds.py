@@ -35,6 +35,12 @@ def register(sub: Any) -> None:
     p.add_argument("--frames", type=int, default=100, help="frames to time (default 100; looped)")
     p.add_argument("--no-plain", action="store_true", help="skip the plain reference script")
     p.add_argument("--json", type=Path, metavar="OUT", help="also write the numbers as JSON")
+    p.add_argument("--end-to-end", action="store_true",
+                   help="also time enroll (frames -> new vault) and unlock (frames -> open vault) "
+                        "and vault throughput vs raw AEAD")
+    p.add_argument("--repeats", type=int, default=5, help="repeats for the end-to-end medians (default 5)")
+    p.add_argument("--throughput-mib", type=int, default=256,
+                   help="file size for the end-to-end throughput (default 256)")
     p.set_defaults(func=cmd_speed)
 
     p = bsub.add_parser("lfw", help="LFW View 1 verification accuracy and TAR at FAR 1e-3")
@@ -74,7 +80,16 @@ def cmd_speed(args: argparse.Namespace) -> int:
     if bar.enabled:
         print(file=sys.stderr)
     print("\n".join(report_lines(report)))
-    _write_json(args.json, report.as_dict())
+    data = report.as_dict()
+    if args.end_to_end:
+        from facevault.bench.speed import end_to_end_lines, run_end_to_end
+
+        if args.repeats < 1 or args.throughput_mib < 1:
+            raise UsageError("--repeats and --throughput-mib must be at least 1")
+        e2e = run_end_to_end(args.source, repeats=args.repeats, throughput_mib=args.throughput_mib)
+        print("\n".join(end_to_end_lines(e2e)))
+        data["end_to_end"] = e2e.as_dict()
+    _write_json(args.json, data)
     return 0
 
 
