@@ -13,7 +13,8 @@
 #   4. a CLI round trip with real photos: init (5 photos of id01), add, get (other photos of
 #      id01, output must equal the input), and get with id02's face must be refused (exit 1);
 #   5. unless SMOKE_GUI=0: starts the app with no arguments on its own Xvfb display, waits
-#      for a top-level "FaceVault" window (xwininfo) and saves a screenshot of the screen.
+#      for a top-level "FaceVault" window (xwininfo), checks it has an icon (xprop) and
+#      saves a screenshot of the screen.
 # Environment: PHOTOS (default ../shared/data/photos beside the checkout, or
 # FACEVAULT_TEST_DATA/photos), SMOKE_OUT (default test-artifacts/packaging: logs, report,
 # screenshot), PYTHON (the dev venv's python, used only to take the screenshot), SMOKE_GUI.
@@ -154,7 +155,7 @@ run_inner() {
 
 gui=${SMOKE_GUI:-1}
 if [ "$gui" = 1 ]; then
-  for tool in Xvfb xwininfo; do
+  for tool in Xvfb xwininfo xprop; do
     command -v "$tool" >/dev/null || { echo "smoke: $tool not found (./setup.sh --test installs it; SMOKE_GUI=0 skips the GUI)" >&2; exit 1; }
   done
   # our own X server; -displayfd picks a free display number and tells us which
@@ -187,6 +188,11 @@ if [ "$gui" = 1 ]; then
     echo "smoke: FAIL: no FaceVault window appeared (log: $out/gui.log)" >&2; exit 1
   fi
   echo "smoke: window: $(echo "$found" | sed 's/^ *//')"
+  # the window icon comes from the bundle's resources/icons (facevault.services.session)
+  win=$(echo "$found" | awk '{print $1}')
+  DISPLAY=$display xprop -id "$win" _NET_WM_ICON 2>/dev/null | head -c 200 | grep -q 'Icon (' \
+    || { echo "smoke: FAIL: the window has no icon (resources/icons missing from the bundle?)" >&2; exit 1; }
+  echo "smoke: window icon set"
   sleep 3  # let it paint (models load in the background; the start page shows at once)
   QT_QPA_PLATFORM=xcb DISPLAY=$display "$py" "$repo/packaging/screenshot.py" "$out/gui-screenshot.png" \
     || { echo "smoke: FAIL: screenshot" >&2; exit 1; }

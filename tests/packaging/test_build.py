@@ -87,7 +87,7 @@ def test_smoke_clean_machine(built_app) -> None:
     xcb = app / "_internal" / "PySide6" / "Qt" / "plugins" / "platforms" / "libqxcb.so"
     ldd = subprocess.run(["ldd", str(xcb)], capture_output=True, text=True) if shutil.which("ldd") else None
     missing = [ln.split()[0] for ln in (ldd.stdout.splitlines() if ldd else []) if "not found" in ln]
-    gui = all(shutil.which(t) for t in ("Xvfb", "xwininfo")) and not missing
+    gui = all(shutil.which(t) for t in ("Xvfb", "xwininfo", "xprop")) and not missing
     env = dict(os.environ, SMOKE_OUT=str(ARTIFACTS), PHOTOS=str(PHOTOS), PYTHON=sys.executable,
                SMOKE_GUI="1" if gui else "0")
     r = subprocess.run(["bash", str(REPO / "packaging" / "smoke.sh"), str(app)], env=env,
