@@ -118,7 +118,7 @@ def test_cli_on_real_identities(tmp_path: Path) -> None:
     out = tmp_path / "a.json"
     assert main(["bench", "accuracy", "--data", str(data), "--enroll", "2", "--probe", "1",
                  "--preset", "tolerant", "--dim", "512", "--alpha", "8", "--json", str(out),
-                 "--report", str(tmp_path / "rep")]) == 0
+                 "--report", str(tmp_path / "rep"), "--write-far", str(tmp_path / "far.json")]) == 0
     d = json.loads(out.read_text())
     assert isinstance(d["no_face"], list)
     assert set(d["baseline"]["tar_at_far"]) == {"1e-3", "1e-4", "1e-5", "0"}
@@ -129,6 +129,11 @@ def test_cli_on_real_identities(tmp_path: Path) -> None:
         assert s["spot_mismatches"] == 0
     assert (tmp_path / "rep" / "accuracy.md").read_text().count("|") > 20
     assert (tmp_path / "rep" / "accuracy-det.png").stat().st_size > 1000
+    from facevault.services import threat
+
+    measured = threat.load_measured(tmp_path / "far.json")
+    assert set(measured) == {"tolerant"} and measured["tolerant"].measured
+    assert 0 < measured["tolerant"].far <= 1.0
 
 
 def test_attacks_small_scale() -> None:
@@ -163,3 +168,16 @@ def test_speed_end_to_end(tmp_path: Path) -> None:
     assert r.throughput["add_mib_s"] > 0
     assert "unlock" in "\n".join(end_to_end_lines(r))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_generated_part_is_replaced_and_the_rest_kept(tmp_path: Path) -> None:
+    from facevault.bench import report
+
+    doc = tmp_path / "B.md"
+    doc.write_text("# Head\n\nhand-written\n")
+    report._write_generated(doc, "table one")
+    report._write_generated(doc, "table two")
+    text = doc.read_text()
+    assert text.startswith("# Head\n\nhand-written\n")
+    assert "table two" in text and "table one" not in text
+    assert text.count(report.GENERATED_START) == 1 and text.count(report.GENERATED_END) == 1

@@ -74,6 +74,7 @@ def _quantize(x: np.ndarray, a: int) -> np.ndarray:
 @dataclass(frozen=True)
 class SubspaceResult:
     kind: str
+    refit: bool
     dim: int
     alpha: int
     guessed: int  # s: support coordinates given to the attacker
@@ -83,9 +84,40 @@ class SubspaceResult:
     log2_work: float  # log2(binom(m, s) 2^s / rate), inf when never successful
 
 
+def _refit(cur: np.ndarray, p: np.ndarray, w: np.ndarray, lin: float, steps: int = 2) -> np.ndarray:
+    """Attacker's non-linear step: for each column q (a codeword guess), fit t with
+    f(t) ~ P^T q by Gauss-Newton on the known expander, and return P f(t)."""
+    target = p.T @ cur  # (m, k) points in expanded space
+    t = np.linalg.lstsq(w, target, rcond=None)[0]  # start from the linear part
+    mu, sd = math.sqrt(2 / math.pi), math.sqrt(1 - 2 / math.pi)
+    for _ in range(steps):
+        z = w @ t
+        h = math.sqrt(lin) * z + math.sqrt(1 - lin) * (np.abs(z) - mu) / sd
+        scale = np.linalg.norm(h, axis=0) / np.maximum(np.linalg.norm(target, axis=0), 1e-12)
+        for k in range(t.shape[1]):
+            d = math.sqrt(lin) + math.sqrt(1 - lin) * np.sign(z[:, k]) / sd
+            step = np.linalg.lstsq(d[:, None] * w, scale[k] * target[:, k] - h[:, k], rcond=None)[0]
+            t[:, k] += step
+    t /= np.linalg.norm(t, axis=0, keepdims=True)
+    return p @ _expand_with(t.T, w, lin).T
+
+
+def _expand_with(t: np.ndarray, w: np.ndarray, lin: float) -> np.ndarray:
+    z = t @ w.T
+    f = math.sqrt(lin) * z
+    if lin < 1.0:
+        f += math.sqrt(1 - lin) * (np.abs(z) - math.sqrt(2 / math.pi)) / math.sqrt(1 - 2 / math.pi)
+    return f / np.linalg.norm(f, axis=1, keepdims=True)
+
+
 def subspace_attack(kind: str, dim: int, alpha: int, templates: np.ndarray, *, guessed: Sequence[int] = (1, 2, 3),
-                    starts: int = 16, iterations: int = 12, seed: int = 0) -> list[SubspaceResult]:
-    """Run the planted-sparse-vector attack against helpers of `templates` (unit rows, 512-D)."""
+                    starts: int = 16, iterations: int = 12, seed: int = 0,
+                    refit: bool = False) -> list[SubspaceResult]:
+    """Run the planted-sparse-vector attack against helpers of `templates` (unit rows, 512-D).
+
+    refit=False: alternate projection on U = span(P W) and quantisation (uses only the
+    expander's linear part). refit=True: replace the projection by a Gauss-Newton fit of a
+    template through the known non-linear expander (the attacker knows the seed)."""
     from facevault.core import expander
 
     rng = np.random.default_rng(seed)
@@ -110,18 +142,20 @@ def subspace_attack(kind: str, dim: int, alpha: int, templates: np.ndarray, *, g
             for k in range(starts):
                 pick = rng.choice(alpha, s, replace=False)
                 x0[word.indices[pick], k] = word.signs[pick]
-            cur = basis @ (basis.T @ x0)
+            lin = expander.linear_fraction(kind)
+            step = (lambda q: _refit(q, p, w, lin)) if refit else (lambda q: basis @ (basis.T @ q))
+            cur = step(x0 / math.sqrt(alpha))
             for _ in range(iterations):
-                q = _quantize(cur, alpha)
-                cur = basis @ (basis.T @ q)
+                cur = step(_quantize(cur, alpha))
             ok = np.all(np.abs(_quantize(cur, alpha) - c[:, None]) < 1e-9, axis=0)
             stats[s][0] += int(ok.sum())
             stats[s][1] += starts
     for s in guessed:
         hit, n = stats[s]
         rate = hit / n if n else 0.0
-        work = (log2_comb(dim, s) + s - math.log2(rate)) if rate > 0 else float("inf")
-        results.append(SubspaceResult(kind, dim, alpha, s, n, hit, float(np.mean(energy)), work))
+        # enumerate s coordinates and signs; binom(a, s) of those starts are right guesses
+        work = (log2_comb(dim, s) + s - log2_comb(alpha, s) - math.log2(rate)) if rate > 0 else float("inf")
+        results.append(SubspaceResult(kind, refit, dim, alpha, s, n, hit, float(np.mean(energy)), work))
     return results
 
 

@@ -1,5 +1,6 @@
 """`facevault bench accuracy`: IronMask TAR/FAR per setting on an LFW-layout folder, against
-the plain-cosine baseline on the same trials.
+the plain-cosine baseline on the same trials; `facevault bench report`: the documented suite
+that regenerates docs/BENCHMARKS.md.
 
 May import: stdlib, facevault.* (bench lazily inside the command).
 """
@@ -42,7 +43,11 @@ def register_bench(bsub: Any) -> None:
     p.add_argument("--pool", type=int, default=4, help="Haar matrices shared by enrollments (default 4)")
     p.add_argument("--json", type=Path, metavar="OUT", help="also write the numbers as JSON")
     p.add_argument("--report", type=Path, metavar="DIR", help="write accuracy.md and accuracy-det.png")
+    p.add_argument("--write-far", nargs="?", const=True, default=None, metavar="FILE",
+                   help="store the measured FAR/TAR of the preset settings for `slots --explain` "
+                        "(default file: the one services.threat reads); FAR 0 is stored as its 95%% upper bound")
     p.set_defaults(func=cmd_accuracy)
+    register_report(bsub)
 
 
 def _settings(args: argparse.Namespace) -> list[Any]:
@@ -134,9 +139,50 @@ def cmd_accuracy(args: argparse.Namespace) -> int:
     print("\n".join(acc.report_lines(report)))
     if args.json is not None:
         args.json.write_text(json.dumps(report.as_dict(), indent=2) + "\n")
+    if args.write_far is not None:
+        from facevault.core import ironmask
+        from facevault.services import threat
+
+        target = threat.measured_far_file() if args.write_far is True else Path(args.write_far)
+        presets = {
+            s.name: {"far": s.far if s.far > 0 else s.far_upper_95, "tar": max(s.tar, 1e-6)}
+            for s in report.settings
+            if s.name in ironmask.PRESETS and s.candidates == 1 and s.expander is None
+        }
+        if not presets:
+            raise UsageError("--write-far needs at least one preset setting (use --preset)")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps({
+            "source": f"facevault bench accuracy on {args.data.name}: {report.trials}, "
+                      f"K={report.enroll_k}, M={report.probe_m}",
+            "presets": presets}, indent=2) + "\n")
+        print(f"wrote {target}", file=sys.stderr)
     if args.report is not None:
         from facevault.bench.report import write_report
 
         for path in write_report(report, args.report):
             print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+def register_report(bsub: Any) -> None:
+    p = bsub.add_parser("report", help="re-run the documented suite and rewrite docs/BENCHMARKS.md")
+    p.add_argument("--data", type=Path, required=True, metavar="DIR", help="the lfw-dev folder")
+    p.add_argument("--doc", type=Path, default=Path("docs/BENCHMARKS.md"), help="document to rewrite")
+    p.add_argument("--png-dir", type=Path, default=Path("docs/benchmarks"), help="where the plots go")
+    p.add_argument("--photos", type=Path, metavar="DIR",
+                   help="photos of one person for the end-to-end speed section (optional)")
+    p.add_argument("--only", action="append", metavar="KEY", help="run only these suite entries")
+    p.set_defaults(func=cmd_report)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from facevault.bench.report import run_suite
+    from facevault.errors import UsageError
+
+    if not args.data.is_dir():
+        raise UsageError(f"No folder at {args.data}")
+    run_suite(args.data, args.doc, args.png_dir, only=args.only, photos=args.photos,
+              progress=lambda m: print(m, file=sys.stderr, flush=True))
+    print(f"wrote {args.doc}")
     return 0
