@@ -12,6 +12,7 @@ May import: stdlib, numpy, facevault.*; cv2/mediapipe/onnxruntime lazily inside 
 
 from __future__ import annotations
 
+import logging
 import os
 import resource
 import time
@@ -23,6 +24,8 @@ from typing import Any
 import numpy as np
 
 __all__ = ["StageStats", "SpeedReport", "process_age_s", "percentiles", "run_speed", "plain_reference"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -94,13 +97,18 @@ def plain_reference(
                          [41.5493, 92.3655], [70.7299, 92.2041]], np.float32)
     opts = ort.SessionOptions()
     opts.intra_op_num_threads, opts.inter_op_num_threads = threads, 1
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")  # as the embedder does
     sess = ort.InferenceSession(str(embedder_path), opts, providers=["CPUExecutionProvider"])
     options = fl.FaceLandmarkerOptions(
         base_options=BaseOptions(model_asset_path=str(landmarker_path)),
         running_mode=Mode.VIDEO if video else Mode.IMAGE, num_faces=1,
     )
     times, ok = [], 0
-    with fl.FaceLandmarker.create_from_options(options) as lm:
+    from facevault.vision.native_log import native_stderr_to_log
+
+    with native_stderr_to_log(log):
+        lm_task = fl.FaceLandmarker.create_from_options(options)
+    with lm_task as lm:
         for i, rgb in enumerate(frames):
             t0 = time.perf_counter()
             image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
