@@ -181,3 +181,32 @@ def test_generated_part_is_replaced_and_the_rest_kept(tmp_path: Path) -> None:
     assert text.startswith("# Head\n\nhand-written\n")
     assert "table two" in text and "table one" not in text
     assert text.count(report.GENERATED_START) == 1 and text.count(report.GENERATED_END) == 1
+
+
+@pytest.mark.skipif(not (LFW / "images").is_dir(), reason="needs /work/shared/data/lfw-dev")
+def test_pairs_protocol_on_a_small_pairs_file(tmp_path: Path) -> None:
+    """--pairs: one enrollment per same-person pair, impostors from every other identity,
+    and the pairs-only FAR 0 figure of the published protocol."""
+    from facevault.cli.main import main
+
+    rows = (LFW / "pairsDevTest.txt").read_text().splitlines()[1:]
+    same = [r for r in rows if len(r.split()) == 3][:3]
+    diff = [r for r in rows if len(r.split()) == 4][:3]
+    names = {r.split()[0] for r in same} | {r.split()[0] for r in diff} | {r.split()[2] for r in diff}
+    data = tmp_path / "faces"
+    for n in names:
+        (data / n).mkdir(parents=True)
+        for f in (LFW / "images" / n).iterdir():
+            (data / n / f.name).symlink_to(f)
+    pairs = tmp_path / "pairsDevTest.txt"
+    pairs.write_text("1\t3\n" + "\n".join(same + diff) + "\n")
+    out = tmp_path / "p.json"
+    assert main(["bench", "accuracy", "--data", str(data), "--pairs", str(pairs), "--preset", "default",
+                 "--json", str(out)]) == 0
+    d = json.loads(out.read_text())
+    s = d["settings"][0]
+    assert s["genuine_trials"] == 3
+    images = sum(1 for _ in data.glob("*/*.jpg"))
+    own = {r.split()[0]: sum(1 for _ in (data / r.split()[0]).iterdir()) for r in same}
+    assert s["impostor_trials"] == sum(images - own[r.split()[0]] for r in same)
+    assert 0.0 <= d["baseline"]["tar_at_far0_pair_impostors"] <= 1.0

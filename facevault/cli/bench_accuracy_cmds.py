@@ -136,6 +136,8 @@ def cmd_accuracy(args: argparse.Namespace) -> int:
                               accuracy_override=accuracy_override, pool=args.pool, seed=args.seed,
                               progress=sprogress)
     sbar.close()
+    if args.pairs is not None:
+        report.baseline["tar_at_far0_pair_impostors"] = acc.pairs_far0_tar(images, args.pairs)
     print("\n".join(acc.report_lines(report)))
     if args.json is not None:
         args.json.write_text(json.dumps(report.as_dict(), indent=2) + "\n")
