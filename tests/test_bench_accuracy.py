@@ -78,7 +78,7 @@ def test_candidates_from_projection_matches_decode_candidates() -> None:
     rng = np.random.default_rng(5)
     t = rng.standard_normal(64)
     params = ironmask.IronMaskParams(64, 6)
-    helper, word = ironmask.enroll(t, params)
+    helper, _ = ironmask.enroll(t, params)
     probe = t + 0.8 * rng.standard_normal(64) / 8
     y = helper.matrix.astype(np.float64) @ (probe / np.linalg.norm(probe))
     assert ironmask.candidates_from_projection(y, 6, 5) == ironmask.decode_candidates(helper, probe, 5)
@@ -210,3 +210,15 @@ def test_pairs_protocol_on_a_small_pairs_file(tmp_path: Path) -> None:
     own = {r.split()[0]: sum(1 for _ in (data / r.split()[0]).iterdir()) for r in same}
     assert s["impostor_trials"] == sum(images - own[r.split()[0]] for r in same)
     assert 0.0 <= d["baseline"]["tar_at_far0_pair_impostors"] <= 1.0
+
+
+def test_markdown_and_plot_from_a_report(tmp_path: Path) -> None:
+    from facevault.bench import report
+
+    images = _synthetic(ids=6, per=3, angle_deg=15.0)
+    trials = acc.folder_trials(images, enroll_k=1, probe_m=1)
+    r = acc.run_accuracy(images, trials, [acc.Setting("d", 512, 16)], enroll_k=1, probe_m=1, pool=1)
+    r.baseline["tar_at_far0_pair_impostors"] = 0.5
+    text = report.markdown(r, "T")
+    assert "| d | 512 | 16 |" in text and "published protocol): 50.00%." in text
+    assert report.write_report(r, tmp_path)[1].stat().st_size > 1000

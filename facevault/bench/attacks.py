@@ -121,7 +121,7 @@ def subspace_attack(kind: str, dim: int, alpha: int, templates: np.ndarray, *, g
     from facevault.core import expander
 
     rng = np.random.default_rng(seed)
-    params = ironmask.IronMaskParams(dim, alpha)
+    ironmask.IronMaskParams(dim, alpha)  # validates dim and alpha
     spec = expander.ExpanderSpec(kind, templates.shape[1], dim)
     results = []
     stats = {s: [0, 0] for s in guessed}
@@ -143,7 +143,10 @@ def subspace_attack(kind: str, dim: int, alpha: int, templates: np.ndarray, *, g
                 pick = rng.choice(alpha, s, replace=False)
                 x0[word.indices[pick], k] = word.signs[pick]
             lin = expander.linear_fraction(kind)
-            step = (lambda q: _refit(q, p, w, lin)) if refit else (lambda q: basis @ (basis.T @ q))
+            def step(q: np.ndarray, p: np.ndarray = p, w: np.ndarray = w, lin: float = lin,
+                     basis: np.ndarray = basis) -> np.ndarray:
+                return _refit(q, p, w, lin) if refit else basis @ (basis.T @ q)
+
             cur = step(x0 / math.sqrt(alpha))
             for _ in range(iterations):
                 cur = step(_quantize(cur, alpha))
@@ -185,7 +188,7 @@ def multisketch_attack(n: int, alpha: int, sketches: int, angle_deg: float, rows
     Enrollment templates are drawn `angle_deg / sqrt(2)` from a common centre in independent
     directions, so two of them are about `angle_deg` apart."""
     rng = np.random.default_rng(seed)
-    params = ironmask.IronMaskParams(n, alpha)
+    ironmask.IronMaskParams(n, alpha)  # validates n and alpha
     hits = 0
     for _ in range(trials):
         centre = rng.standard_normal(n)

@@ -74,7 +74,7 @@ def _settings(args: argparse.Namespace) -> list[Any]:
     for name in args.preset or []:
         if name not in ironmask.PRESETS:
             raise UsageError(f"unknown preset {name!r}", hint="choose one of: " + ", ".join(ironmask.PRESETS))
-        match = [s for s in default_settings() if s.name == name][0]
+        match = next(s for s in default_settings() if s.name == name)
         out.append(Setting(match.name + (f" list{args.candidates}" if args.candidates > 1 else ""),
                            match.dim, match.alpha, match.expander, args.candidates))
     if not out:
