@@ -222,3 +222,16 @@ def test_markdown_and_plot_from_a_report(tmp_path: Path) -> None:
     text = report.markdown(r, "T")
     assert "| d | 512 | 16 |" in text and "published protocol): 50.00%." in text
     assert report.write_report(r, tmp_path)[1].stat().st_size > 1000
+
+
+def test_capped_impostors_are_the_same_for_baseline_and_settings() -> None:
+    images = _synthetic(ids=10, per=3, angle_deg=15.0)
+    base = acc.folder_trials(images, enroll_k=1, probe_m=1, seed=0)
+    capped = acc.Trials(base.enroll, base.enroll_ids, base.genuine, base.impostor_groups,
+                        base.impostor_ids, max_impostors_per_enrollment=7)
+    cols = [acc._impostor_columns(capped, e, 0) for e in range(len(capped.enroll))]
+    assert all(c.size == 7 for c in cols)
+    assert all(np.array_equal(c, acc._impostor_columns(capped, e, 0)) for e, c in enumerate(cols))
+    _, imp = acc.plain_scores(images, capped)
+    r = acc.evaluate_setting(acc.Setting("d", 512, 16), images, capped, pool=3, spot_checks=1)
+    assert imp.size == r.impostor_trials == 7 * len(capped.enroll)

@@ -285,11 +285,14 @@ def folder_trials(
                   max_impostors, f"folders K={enroll_k} M={probe_m} seed={seed}")
 
 
-def _impostor_columns(trials: Trials, e: int, rnd: random.Random) -> np.ndarray:
+def _impostor_columns(trials: Trials, e: int, seed: int) -> np.ndarray:
+    """Impostor groups of enrollment e; with a cap, a sample seeded by (seed, e) so the
+    plain baseline and every setting see exactly the same impostor trials."""
     ids = np.asarray(trials.impostor_ids)
     cols = np.flatnonzero(ids != trials.enroll_ids[e])
     cap = trials.max_impostors_per_enrollment
     if cap is not None and cols.size > cap:
+        rnd = random.Random(seed * 1_000_003 + e)
         cols = np.sort(np.asarray(rnd.sample(list(cols), cap)))
     return cols
 
@@ -482,7 +485,7 @@ def evaluate_setting(
                 pos += n
             g_n += mine.size
             # impostors
-            groups = _impostor_columns(trials, e, rnd)
+            groups = _impostor_columns(trials, e, seed)
             cols = np.concatenate([imp_cols[g] for g in groups]) if groups.size else np.zeros(0, int)
             ok_i = _accepts(_rank2(q_imp[:, cols], u, v, cos, sin), word, setting.candidates)
             if probe_mode == "fuse":
@@ -566,14 +569,13 @@ def plain_scores(images: ImageSet, trials: Trials, *, fusion: str = "quality",
                  seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Plain cosine between each enrollment template and its genuine / impostor probe groups
     (groups fused by mean), over the same trials the IronMask settings see."""
-    rnd = random.Random(seed)
     templates = np.stack([fuse_embeddings(images, g, fusion) for g in trials.enroll])
     imp = np.stack([fuse_embeddings(images, g, "mean") for g in trials.impostor_groups])
     gen, impostor = [], []
     for e, t in enumerate(templates):
         for g in trials.genuine[e]:
             gen.append(float(fuse_embeddings(images, g, "mean") @ t))
-        cols = _impostor_columns(trials, e, rnd)
+        cols = _impostor_columns(trials, e, seed)
         impostor.append(imp[cols] @ t)
     return np.asarray(gen), np.concatenate(impostor) if impostor else np.zeros(0)
 

@@ -103,10 +103,12 @@ def _suite(data: Path) -> list[dict]:
     test = data / "pairsDevTest.txt"
     presets = [Setting("default", 512, 16), Setting("tolerant", 512, 12), Setting("strict", 512, 20),
                Setting("512/15", 512, 15), Setting("512/8", 512, 8)]
-    listed = [Setting("default list8", 512, 16, candidates=8), Setting("512/15 list8", 512, 15, candidates=8),
+    listed = [Setting("default list4", 512, 16, candidates=4), Setting("default list8", 512, 16, candidates=8),
+              Setting("512/15 list8", 512, 15, candidates=8),
               Setting("tolerant list8", 512, 12, candidates=8)]
     expanded = [Setting(f"{k}-2048/12", 2048, 12, k) for k in ("linear", "mix50", "mix35", "mix25")]
-    core = [Setting("default", 512, 16), Setting("512/15", 512, 15), Setting("default list8", 512, 16, candidates=8)]
+    core = [Setting("default", 512, 16), Setting("512/15", 512, 15), Setting("default list4", 512, 16, candidates=4),
+            Setting("default list8", 512, 16, candidates=8)]
     return [
         dict(key="single", title="Single-image enrollment, LFW DevTest pairs (K=1, M=1)", pairs=test,
              settings=presets + listed),
@@ -122,6 +124,8 @@ def _suite(data: Path) -> list[dict]:
              k=1, m=2, ids=test, settings=core),
         dict(key="probe2-any", title="Multi-frame probes: 2 photos, each decoded, either may open (K=1, M=2)",
              k=1, m=2, ids=test, probe_mode="any", settings=core),
+        dict(key="probe3-fuse", title="Multi-frame probes: 3 photos fused (K=1, M=3), DevTest identities",
+             k=1, m=3, ids=test, settings=core),
         dict(key="enroll3-probe2", title="3-image enrollment and 2 fused probe photos, all identities (K=3, M=2)",
              k=3, m=2, settings=core),
     ]
