@@ -235,3 +235,19 @@ def test_capped_impostors_are_the_same_for_baseline_and_settings() -> None:
     _, imp = acc.plain_scores(images, capped)
     r = acc.evaluate_setting(acc.Setting("d", 512, 16), images, capped, pool=3, spot_checks=1)
     assert imp.size == r.impostor_trials == 7 * len(capped.enroll)
+
+
+def test_assisted_attack_counts() -> None:
+    from facevault.bench import attacks
+
+    rng = np.random.default_rng(3)
+    t = rng.standard_normal((2, 32))
+    t /= np.linalg.norm(t, axis=1, keepdims=True)
+    near = t[:, None, :] + 0.05 * rng.standard_normal((2, 6, 32))  # "impostors" almost equal to t
+    far = rng.standard_normal((2, 20, 32))
+    imp = [np.concatenate([near[i], far[i]]) for i in range(2)]
+    imp = [x / np.linalg.norm(x, axis=1, keepdims=True) for x in imp]
+    r = attacks.assisted_attack("mix50", 128, 4, t, imp, faces=4, iterations=2)
+    assert r.enrollments == 2 and r.pool == 26 and r.faces_per_enrollment == 4
+    assert r.plain_hits == 8  # the near-copies decode outright
+    assert r.refit_hits >= 6 and r.refit_far_lower == r.refit_hits / 52

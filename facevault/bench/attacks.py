@@ -214,3 +214,50 @@ def multisketch_attack(n: int, alpha: int, sketches: int, angle_deg: float, rows
     rate = hits / trials
     log2_t = -(log2_p + math.log2(rate)) if rate > 0 else float("inf")
     return MultiSketchResult(sketches, angle_deg, rows, trials, hits, log2_p, log2_t)
+
+
+@dataclass(frozen=True)
+class AssistedResult:
+    kind: str
+    dim: int
+    alpha: int
+    enrollments: int
+    faces_per_enrollment: int  # the most similar other-identity faces, out of `pool`
+    pool: int
+    plain_hits: int  # faces whose plain decode gives the codeword
+    refit_hits: int  # faces that reach it after refit iterations started from the face
+    refit_far_lower: float  # refit_hits / (enrollments * pool): a lower bound on the attacker's FAR
+
+
+def assisted_attack(kind: str, dim: int, alpha: int, templates: np.ndarray, impostors: Sequence[np.ndarray],
+                    *, faces: int = 32, iterations: int = 6, seed: int = 0) -> AssistedResult:
+    """Dictionary attack with iterative refinement: start the refit iteration from each of the
+    `faces` impostor faces most similar to the template (of impostors[i], the other-identity
+    faces for templates[i]), instead of plain decoding. Any success among the top `faces` of a
+    pool of N faces is a FAR of at least successes / N for an attacker who tries every face."""
+    from facevault.core import expander
+
+    rng = np.random.default_rng(seed)
+    spec = expander.ExpanderSpec(kind, templates.shape[1], dim)
+    lin = expander.linear_fraction(kind)
+    plain_hits = refit_hits = 0
+    pool = 0
+    for t, imp in zip(templates, impostors):
+        exp_seed = rng.bytes(32)
+        w = expander.gaussian_matrix(spec, exp_seed)
+        word = ironmask.Codeword(np.sort(rng.choice(dim, alpha, replace=False)),
+                                 rng.choice(np.array([-1, 1], np.int8), alpha), dim)
+        helper = ironmask._enroll_from_parts(expander.expand(t, spec, exp_seed, matrix=w), word,
+                                             ironmask.haar_orthogonal(dim, rng))
+        p = helper.matrix.astype(np.float64)
+        c = word.to_vector()
+        top = imp[np.argsort(-(imp @ t))[:faces]]
+        pool = imp.shape[0]
+        cur = p @ expander.expand(top, spec, exp_seed, matrix=w).T
+        plain_hits += int(np.all(np.abs(_quantize(cur, alpha) - c[:, None]) < 1e-9, axis=0).sum())
+        for _ in range(iterations):
+            cur = _refit(_quantize(cur, alpha), p, w, lin)
+        refit_hits += int(np.all(np.abs(_quantize(cur, alpha) - c[:, None]) < 1e-9, axis=0).sum())
+    n = len(templates)
+    return AssistedResult(kind, dim, alpha, n, faces, pool, plain_hits, refit_hits,
+                          refit_hits / max(1, n * pool))
