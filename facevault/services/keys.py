@@ -71,7 +71,7 @@ class FaceSlotPolicy:
     """
 
     max_tries: int = 4
-    list_candidates: int = 1
+    list_candidates: int = 4
 
 
 @dataclass(frozen=True)
@@ -247,23 +247,41 @@ def face_helper(slot: slots_mod.Slot) -> bytes:
 def face_candidates(
     slot: slots_mod.Slot, embeddings: Sequence[np.ndarray], policy: FaceSlotPolicy
 ) -> list[bytes]:
-    """Codeword guesses for one face slot, most-voted first, deduplicated, at most max_tries."""
+    """Codeword guesses for one face slot, deduplicated, at most policy.max_tries.
+
+    Order (docs/BENCHMARKS.md measured each idea on LFW): the decode of the fused probe (mean
+    of the unit probes, renormalised: fusing 2 probes lifted single-enrollment TAR from 51%
+    to 70%), then each frame's own decode, most-voted first, then the fused probe's nearest
+    alternative codewords (list decoding: +8 points TAR with 4 candidates, FAR unchanged).
+    """
     helper = ironmask.helper_from_bytes(face_helper(slot))
+    probes = [np.asarray(e, dtype=np.float64) for e in embeddings]
+    probes = [p / n for p in probes if (n := float(np.linalg.norm(p))) > 0]
+    if not probes:
+        return []
+    guesses: list[bytes] = []
+
+    def add(word: ironmask.Codeword) -> None:
+        data = word.to_bytes()
+        if data not in guesses:
+            guesses.append(data)
+
+    fused = np.mean(probes, axis=0)
+    norm = float(np.linalg.norm(fused))
+    fused = fused / norm if norm > 1e-9 else probes[0]
+    add(ironmask.decode(helper, fused))
     votes: Counter[bytes] = Counter()
-    order: dict[bytes, int] = {}
-    for emb in embeddings:
-        probe = np.asarray(emb, dtype=np.float64)
-        if policy.list_candidates > 1:
-            words = ironmask.decode_candidates(helper, probe, max_candidates=policy.list_candidates)
-        else:
-            words = [ironmask.decode(helper, probe)]
-        for rank, word in enumerate(words):
-            data = word.to_bytes()
-            # the plainly decoded word of each frame outweighs all list alternatives
-            votes[data] += 1000 if rank == 0 else 1
-            order.setdefault(data, len(order))
-    ranked = sorted(votes, key=lambda d: (-votes[d], order[d]))
-    return ranked[: policy.max_tries]
+    words: dict[bytes, ironmask.Codeword] = {}
+    for probe in probes:
+        word = ironmask.decode(helper, probe)
+        votes[word.to_bytes()] += 1
+        words.setdefault(word.to_bytes(), word)
+    for data, _count in votes.most_common():
+        add(words[data])
+    if policy.list_candidates > 1:
+        for word in ironmask.decode_candidates(helper, fused, max_candidates=policy.list_candidates):
+            add(word)
+    return guesses[: policy.max_tries]
 
 
 def find_key(
