@@ -141,3 +141,4 @@ def shot():
 
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+

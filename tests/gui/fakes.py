@@ -113,3 +113,17 @@ class LostCamera:
             yield _Frame(np.full((240, 320, 3), 90, np.uint8), i, i * 100, f"{self.spec}#{i}")
         raise CameraError("Camera 0 stopped delivering frames",
                           hint="Check that it is still connected and not used by another program.")
+
+
+def show_window(qtbot: Any, ctx: Any, *, models_ready: bool = True) -> Any:
+    """A shown 900x640 MainWindow on `ctx`, registered with qtbot (which closes it)."""
+    from facevault.gui.main_window import MainWindow
+
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.resize(900, 640)
+    window.show()
+    qtbot.waitExposed(window)
+    if models_ready:
+        window.models_ready()
+    return window

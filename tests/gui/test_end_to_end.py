@@ -16,6 +16,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 from facevault.gui.main_window import MainWindow
+from tests.gui.fakes import show_window
 
 pytestmark = pytest.mark.slow
 
@@ -53,12 +54,7 @@ def test_create_enroll_unlock_files_recovery_reenroll(qtbot, ctx, videos, shot, 
     # videos of photos cannot blink: this flow is about the face match, so the liveness
     # challenge (tests/gui/test_unlock_liveness.py) is off here, explicitly
     ctx.update_settings(liveness=False)
-    window = MainWindow(ctx)
-    qtbot.addWidget(window)
-    window.resize(900, 640)
-    window.show()
-    qtbot.waitExposed(window)
-    window.models_ready()
+    window = show_window(qtbot, ctx)
     dialogs = ctx.dialogs
     shot(window, "01-start-empty")
 

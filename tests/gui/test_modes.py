@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt
 from facevault.core import vault as vault_mod
 from facevault.gui.main_window import MainWindow
 from facevault.services import vaults
-from tests.gui.fakes import FakeModels, good_sequence
+from tests.gui.fakes import FakeModels, good_sequence, show_window
 from tests.helpers.media import make_video
 
 WAIT_MS = 30_000
@@ -38,12 +38,7 @@ def scripted(ctx: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
 
 @pytest.fixture
 def window(qtbot: Any, scripted: Any) -> Any:
-    w = MainWindow(scripted)
-    qtbot.addWidget(w)
-    w.resize(900, 640)
-    w.show()
-    qtbot.waitExposed(w)
-    w.models_ready()
+    w = show_window(qtbot, scripted)
     yield w
     w.close()
 

@@ -17,20 +17,16 @@ from PySide6.QtWidgets import QApplication
 
 from facevault.gui import theme
 from facevault.gui.about import AboutDialog
-from facevault.gui.main_window import MainWindow
 from tests.gui.conftest import ARTIFACTS
 from tests.helpers.media import REPO_ROOT
+from tests.gui.fakes import show_window
 
 WAIT_MS = 60_000
 
 
 @pytest.fixture
 def window(qtbot, ctx):
-    w = MainWindow(ctx)
-    qtbot.addWidget(w)
-    w.resize(900, 640)
-    w.show()
-    qtbot.waitExposed(w)
+    w = show_window(qtbot, ctx, models_ready=False)
     yield w
     w.close()
 

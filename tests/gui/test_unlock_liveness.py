@@ -16,19 +16,14 @@ from facevault.gui.main_window import MainWindow
 from facevault.services import session, vaults
 from facevault.services.capture import run
 from tests.gui.conftest import PHOTOS
-from tests.gui.fakes import ME, FakeModels, good_sequence
+from tests.gui.fakes import ME, FakeModels, good_sequence, show_window
 from tests.helpers.media import make_video, read_bgr
 
 WAIT_MS = 60_000
 
 
 def _window(qtbot: Any, ctx: Any) -> MainWindow:
-    w = MainWindow(ctx)
-    qtbot.addWidget(w)
-    w.resize(900, 640)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
+    return show_window(qtbot, ctx, models_ready=False)
 
 
 def _record(page: Any, seen: list[tuple[str, str]], when: Any = None, action: Any = None) -> None:

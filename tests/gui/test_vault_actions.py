@@ -17,7 +17,7 @@ from facevault.errors import NotRecognisedError
 from facevault.gui.main_window import MainWindow
 from facevault.services import keys, vaults
 from facevault.services.capture import run
-from tests.gui.fakes import ME, FakeModels, LostCamera, steady_face
+from tests.gui.fakes import ME, FakeModels, LostCamera, steady_face, show_window
 from tests.helpers.media import make_video
 from tests.vision.test_liveness import OTHER
 
@@ -37,12 +37,7 @@ def opened(ctx: Any, tmp_path: Path) -> Any:
 
 @pytest.fixture
 def window(qtbot: Any, ctx: Any) -> Any:
-    w = MainWindow(ctx)
-    qtbot.addWidget(w)
-    w.resize(900, 640)
-    w.show()
-    qtbot.waitExposed(w)
-    w.models_ready()
+    w = show_window(qtbot, ctx)
     yield w
     w.close()
 
