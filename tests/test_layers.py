@@ -78,3 +78,11 @@ def test_cli_start_does_not_import_heavy_libraries() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_test_files_have_unique_basenames() -> None:
+    """pytest's default import mode stops the whole run when two test files share a name."""
+    from collections import Counter
+
+    names = Counter(p.name for p in (PKG.parent / "tests").rglob("test_*.py"))
+    assert [n for n, c in names.items() if c > 1] == []
