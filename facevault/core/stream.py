@@ -93,29 +93,32 @@ def encrypt_stream(key: bytes, src: BinaryIO, dst: BinaryIO) -> Iterator[int]:
     return _encrypt(_aead(key), src, dst)
 
 
-def _encrypt(aead: ChaCha20Poly1305, src: BinaryIO, dst: BinaryIO) -> Iterator[int]:
-    cur = memoryview(bytearray(CHUNK_SIZE))
-    nxt = memoryview(bytearray(CHUNK_SIZE))
-    out = memoryview(bytearray(ENCRYPTED_CHUNK_SIZE))
+def _chunks(src: BinaryIO, size: int) -> Iterator[tuple[memoryview, bool]]:
+    """`src` in pieces of `size` bytes (only the last may be shorter, or empty for an empty
+    source), each with a flag telling whether it is the last. One piece of read-ahead tells
+    which is last; a yielded view is valid until the next step (two buffers, swapped)."""
+    cur = memoryview(bytearray(size))
+    nxt = memoryview(bytearray(size))
     n_cur = _read_full(src, cur)
-    counter = 0
-    done = 0
     while True:
-        if n_cur == CHUNK_SIZE:
-            n_nxt = _read_full(src, nxt)
-            last = n_nxt == 0
-        else:
-            n_nxt = 0
-            last = True
-        aead.encrypt_into(_nonce(counter, last), cur[:n_cur], None, out[: n_cur + TAG_SIZE])
-        dst.write(out[: n_cur + TAG_SIZE])
-        done += n_cur
-        yield done
+        n_nxt = _read_full(src, nxt) if n_cur == size else 0
+        last = n_nxt == 0
+        yield cur[:n_cur], last
         if last:
             return
-        counter += 1
         cur, nxt = nxt, cur
         n_cur = n_nxt
+
+
+def _encrypt(aead: ChaCha20Poly1305, src: BinaryIO, dst: BinaryIO) -> Iterator[int]:
+    out = memoryview(bytearray(ENCRYPTED_CHUNK_SIZE))
+    done = 0
+    for counter, (chunk, last) in enumerate(_chunks(src, CHUNK_SIZE)):
+        n = len(chunk)
+        aead.encrypt_into(_nonce(counter, last), chunk, None, out[: n + TAG_SIZE])
+        dst.write(out[: n + TAG_SIZE])
+        done += n
+        yield done
 
 
 def decrypt_stream(key: bytes, src: BinaryIO, dst: BinaryIO) -> Iterator[int]:
@@ -130,36 +133,21 @@ def decrypt_stream(key: bytes, src: BinaryIO, dst: BinaryIO) -> Iterator[int]:
 
 
 def _decrypt(aead: ChaCha20Poly1305, src: BinaryIO, dst: BinaryIO) -> Iterator[int]:
-    cur = memoryview(bytearray(ENCRYPTED_CHUNK_SIZE))
-    nxt = memoryview(bytearray(ENCRYPTED_CHUNK_SIZE))
     out = memoryview(bytearray(CHUNK_SIZE))
-    n_cur = _read_full(src, cur)
-    counter = 0
     done = 0
-    while True:
-        if n_cur == ENCRYPTED_CHUNK_SIZE:
-            n_nxt = _read_full(src, nxt)
-            last = n_nxt == 0
-        else:
-            n_nxt = 0
-            last = True
-        if n_cur < TAG_SIZE:
+    for counter, (chunk, last) in enumerate(_chunks(src, ENCRYPTED_CHUNK_SIZE)):
+        if len(chunk) < TAG_SIZE:
             raise AuthenticationError("The encrypted data is truncated.")
-        if last and counter > 0 and n_cur == TAG_SIZE:
+        if last and counter > 0 and len(chunk) == TAG_SIZE:
             raise AuthenticationError("The encrypted data ends with an empty chunk.")
-        n_plain = n_cur - TAG_SIZE
+        n_plain = len(chunk) - TAG_SIZE
         try:
-            aead.decrypt_into(_nonce(counter, last), cur[:n_cur], None, out[:n_plain])
+            aead.decrypt_into(_nonce(counter, last), chunk, None, out[:n_plain])
         except InvalidTag:
             raise AuthenticationError() from None
         dst.write(out[:n_plain])
         done += n_plain
         yield done
-        if last:
-            return
-        counter += 1
-        cur, nxt = nxt, cur
-        n_cur = n_nxt
 
 
 def drain(progress: Iterator[int]) -> int:
