@@ -61,3 +61,10 @@ class AppContext:
 
     def kdf_kwargs(self) -> dict[str, Any]:
         return {} if self.kdf is None else {"kdf": self.kdf}
+
+    def capture_template(self, spec: str) -> Any:
+        """Generator: capture `enroll_want` good frames from `spec` with the app's models and
+        return the fused template (used by create, re-enroll/mode change and encrypt)."""
+        from facevault.services import session
+
+        return session.capture_template(spec, pipeline_factory=self.models, want=self.enroll_want)

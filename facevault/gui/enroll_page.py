@@ -142,8 +142,7 @@ class EnrollPage(QWidget):
         # step 1: capture
         cap = QWidget()
         self.face = FacePanel(ctx)
-        self.face.progress.setRange(0, ctx.enroll_want)
-        self.face.progress.setFormat("%v of %m good pictures")
+        self.face.expect_enrollment()
         back = QPushButton("&Back")
         back.clicked.connect(self._back)
         c1 = QVBoxLayout(cap)
@@ -240,8 +239,7 @@ class EnrollPage(QWidget):
         ctx = self.ctx
 
         def work(spec: str) -> Generator[Any, None, Any]:
-            template = yield from session.capture_template(
-                spec, pipeline_factory=ctx.models, want=ctx.enroll_want)
+            template = yield from ctx.capture_template(spec)
             yield "Creating the vault (this takes a moment on purpose)…"
             return vaults.create(path, template, preset=preset, device_store=store, mode=mode,
                                  passphrase=passphrase, **ctx.kdf_kwargs())

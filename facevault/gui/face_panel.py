@@ -108,6 +108,11 @@ class FacePanel(QWidget):
             latest_only=True,
         )
 
+    def expect_enrollment(self) -> None:
+        """Count good pictures towards an enrollment on the progress bar."""
+        self.progress.setRange(0, self.ctx.enroll_want)
+        self.progress.setFormat("%v of %m good pictures")
+
     def retry(self) -> None:
         if self._last is not None:
             make_gen, on_progress, on_done, on_error = self._last

@@ -100,12 +100,10 @@ class FilePage(QWidget):
         self.retry_button.hide()
         if self.mode == "encrypt":
             preset = ctx.settings.preset
-            self.face.progress.setRange(0, ctx.enroll_want)
-            self.face.progress.setFormat("%v of %m good pictures")
+            self.face.expect_enrollment()
 
             def work(spec: str) -> Generator[Any, None, Any]:
-                template = yield from session.capture_template(
-                    spec, pipeline_factory=ctx.models, want=ctx.enroll_want)
+                template = yield from ctx.capture_template(spec)
                 yield "Encrypting…"
                 return (yield from _labelled(
                     files.encrypt_file(src, dest, template, preset=preset, **ctx.kdf_kwargs())))

@@ -189,8 +189,7 @@ class SecurityPage(QWidget):
         # capture for re-enroll and mode changes
         capture = QWidget()
         self.face = FacePanel(ctx)
-        self.face.progress.setRange(0, ctx.enroll_want)
-        self.face.progress.setFormat("%v of %m good pictures")
+        self.face.expect_enrollment()
         cancel = QPushButton("Cancel")
         cancel.clicked.connect(self._cancel_capture)
         self.capture_title = QLabel("Look at the camera and turn your head slightly from side to side.")
@@ -303,7 +302,7 @@ class SecurityPage(QWidget):
     def start_reenroll(self) -> None:
         if self.vault is None or self._busy:
             return
-        vault, ctx = self.vault, self.ctx
+        vault = self.vault
         rotate = self.rotate.isChecked()
         preset = self.preset.currentData()
         go, passphrase, store = self._second_factor(self.mode, new=False)
@@ -350,8 +349,7 @@ class SecurityPage(QWidget):
         ctx = self.ctx
 
         def work(spec: str) -> Generator[Any, None, Any]:
-            template = yield from session.capture_template(
-                spec, pipeline_factory=ctx.models, want=ctx.enroll_want)
+            template = yield from ctx.capture_template(spec)
             yield "Sealing the new face key…"
             code = None
             for item in seal(template):
