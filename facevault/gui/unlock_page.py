@@ -31,6 +31,20 @@ from facevault.services import keys, session, vaults
 __all__ = ["UnlockPage"]
 
 
+
+def _entry_row(label: str, edit: QLineEdit, button: QPushButton) -> QWidget:
+    """A hidden row: label (buddy of `edit`), the line edit, its button."""
+    row = QWidget()
+    layout = QHBoxLayout(row)
+    layout.setContentsMargins(0, 0, 0, 0)
+    text = QLabel(label)
+    text.setBuddy(edit)
+    layout.addWidget(text)
+    layout.addWidget(edit, 1)
+    layout.addWidget(button)
+    row.hide()
+    return row
+
 class UnlockPage(QWidget):
     unlocked = Signal(object)  # OpenVault
     cancelled = Signal()
@@ -62,15 +76,7 @@ class UnlockPage(QWidget):
         self.pass_edit.returnPressed.connect(self.start)
         self.pass_go = QPushButton("&Continue")
         self.pass_go.clicked.connect(self.start)
-        self.pass_row = QWidget()
-        pr = QHBoxLayout(self.pass_row)
-        pr.setContentsMargins(0, 0, 0, 0)
-        pass_label = QLabel("&Passphrase or PIN:")
-        pass_label.setBuddy(self.pass_edit)
-        pr.addWidget(pass_label)
-        pr.addWidget(self.pass_edit, 1)
-        pr.addWidget(self.pass_go)
-        self.pass_row.hide()
+        self.pass_row = _entry_row("&Passphrase or PIN:", self.pass_edit, self.pass_go)
         self.mode_note = QLabel()
         self.mode_note.setWordWrap(True)
         self.mode_note.hide()
@@ -81,15 +87,7 @@ class UnlockPage(QWidget):
         self.code_edit.returnPressed.connect(self.use_code)
         self.code_go = QPushButton("&Unlock")
         self.code_go.clicked.connect(self.use_code)
-        self.code_row = QWidget()
-        cr = QHBoxLayout(self.code_row)
-        cr.setContentsMargins(0, 0, 0, 0)
-        code_label = QLabel("Recovery code:")
-        code_label.setBuddy(self.code_edit)
-        cr.addWidget(code_label)
-        cr.addWidget(self.code_edit, 1)
-        cr.addWidget(self.code_go)
-        self.code_row.hide()
+        self.code_row = _entry_row("Recovery code:", self.code_edit, self.code_go)
 
         buttons = QHBoxLayout()
         buttons.addWidget(self.back_button)
