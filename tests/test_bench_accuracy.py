@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from facevault.bench import accuracy as acc
+from facevault.bench.trials import impostor_columns
 from facevault.core import ironmask
 
 LFW = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "lfw-dev"
@@ -229,9 +230,9 @@ def test_capped_impostors_are_the_same_for_baseline_and_settings() -> None:
     base = acc.folder_trials(images, enroll_k=1, probe_m=1, seed=0)
     capped = acc.Trials(base.enroll, base.enroll_ids, base.genuine, base.impostor_groups,
                         base.impostor_ids, max_impostors_per_enrollment=7)
-    cols = [acc._impostor_columns(capped, e, 0) for e in range(len(capped.enroll))]
+    cols = [impostor_columns(capped, e, 0) for e in range(len(capped.enroll))]
     assert all(c.size == 7 for c in cols)
-    assert all(np.array_equal(c, acc._impostor_columns(capped, e, 0)) for e, c in enumerate(cols))
+    assert all(np.array_equal(c, impostor_columns(capped, e, 0)) for e, c in enumerate(cols))
     _, imp = acc.plain_scores(images, capped)
     r = acc.evaluate_setting(acc.Setting("d", 512, 16), images, capped, pool=3, spot_checks=1)
     assert imp.size == r.impostor_trials == 7 * len(capped.enroll)

@@ -113,9 +113,9 @@ def test_recovery_code_and_mistyped_code(world, capsys) -> None:
 
 def test_get_never_escapes_the_output_folder_nor_clobbers(world) -> None:
     from facevault.core import kdf
-    from facevault.services import keys, vaults
+    from tests.helpers.vaults import offer, unlock
 
-    opened = vaults.unlock(world["vault"], keys.Offer(recovery_code=code_of(world)))
+    opened = unlock(world["vault"], offer(code=code_of(world)))
     opened.add_bytes("../../escape.txt", b"x")
     outdir = world["tmp"] / "outdir"
     outdir.mkdir()
@@ -165,9 +165,9 @@ def test_tampering_and_truncation_are_detected(world, tmp_path: Path) -> None:
 
 
 def test_lock_contention_is_a_clear_error(world, capsys) -> None:
-    from facevault.services import keys, vaults
+    from tests.helpers.vaults import offer, unlock
 
-    opened = vaults.unlock(world["vault"], keys.Offer(recovery_code=code_of(world)))
+    opened = unlock(world["vault"], offer(code=code_of(world)))
     proc_env = dict(os.environ)
     with opened.lock():
         res = run_cli("rm", world["vault"], "secret.txt", "--recovery-code", code_of(world), env=proc_env)

@@ -118,7 +118,7 @@ def subspace_attack(kind: str, dim: int, alpha: int, templates: np.ndarray, *, g
     refit=False: alternate projection on U = span(P W) and quantisation (uses only the
     expander's linear part). refit=True: replace the projection by a Gauss-Newton fit of a
     template through the known non-linear expander (the attacker knows the seed)."""
-    from facevault.core import expander
+    from facevault.bench import expander
 
     rng = np.random.default_rng(seed)
     ironmask.IronMaskParams(dim, alpha)  # validates dim and alpha
@@ -235,7 +235,7 @@ def assisted_attack(kind: str, dim: int, alpha: int, templates: np.ndarray, impo
     `faces` impostor faces most similar to the template (of impostors[i], the other-identity
     faces for templates[i]), instead of plain decoding. Any success among the top `faces` of a
     pool of N faces is a FAR of at least successes / N for an attacker who tries every face."""
-    from facevault.core import expander
+    from facevault.bench import expander
 
     rng = np.random.default_rng(seed)
     spec = expander.ExpanderSpec(kind, templates.shape[1], dim)

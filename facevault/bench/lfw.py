@@ -1,7 +1,7 @@
 """LFW View 1 verification benchmark: plain-cosine accuracy and TAR at a fixed FAR.
 
 Role: embed the images named by the DevTrain/DevTest pair files with FaceVault's own
-landmarker, alignment and embedder; tune one cosine threshold on DevTrain, report accuracy
+pipeline (bench.images, gates reported but not enforced); tune one cosine threshold on DevTrain, report accuracy
 on DevTest, and TAR at FAR 1e-3 on DevTest (impostor scores from every cross-identity
 pair of DevTest images, since 500 impostor pairs cannot resolve 1e-3). Embeddings are
 cached in paths.cache_dir() as .npy float32 arrays (loaded with allow_pickle=False), keyed
@@ -15,8 +15,6 @@ May import: stdlib, numpy, facevault.*; cv2/mediapipe/onnxruntime through faceva
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -25,12 +23,11 @@ from typing import Any
 
 import numpy as np
 
-from facevault import paths
+from facevault.bench.images import ImageEmbedder
 
 __all__ = ["Pair", "LfwReport", "read_pairs", "best_threshold", "tar_at_far", "run_lfw"]
 
 log = logging.getLogger(__name__)
-_CACHE_VERSION = "lfw-v1"
 
 
 @dataclass(frozen=True)
@@ -98,76 +95,6 @@ def tar_at_far(genuine: np.ndarray, impostor: np.ndarray, far: float) -> tuple[f
     return float((genuine >= t).mean()), t
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-class _Embedder:
-    """Image -> (embedding, gate code or None, face found) with an on-disk cache."""
-
-    def __init__(self, colour_order: str | None, cache_root: Path | None) -> None:
-        from dataclasses import replace
-
-        from facevault import modelstore
-        from facevault.vision.embedder import ArcFaceEmbedder
-        from facevault.vision.landmarks import FaceLandmarker
-
-        entry = modelstore.embedder_entry()
-        prep = entry.preprocessing
-        if colour_order is not None and prep is not None:
-            prep = replace(prep, colour_order=colour_order)  # type: ignore[type-var]
-        self.colour_order = str(getattr(prep, "colour_order", "?"))
-        self.embedder = ArcFaceEmbedder(entry.path, prep, threads=2)  # type: ignore[arg-type]
-        self.landmarker = FaceLandmarker(modelstore.model_path("landmarker"), video=False)
-        key = json.dumps([_CACHE_VERSION, _sha256(entry.path), asdict(prep)], sort_keys=True,  # type: ignore[call-overload]
-                         default=str)
-        root = cache_root if cache_root is not None else paths.cache_dir() / "embeddings"
-        self.cache = root / hashlib.sha256(key.encode()).hexdigest()[:24]
-        self.cache.mkdir(parents=True, exist_ok=True)
-
-    def close(self) -> None:
-        self.landmarker.close()
-
-    def get(self, path: Path) -> tuple[np.ndarray, str | None, bool]:
-        digest = _sha256(path)
-        vec_file, meta_file = self.cache / f"{digest}.npy", self.cache / f"{digest}.json"
-        if vec_file.is_file() and meta_file.is_file():
-            meta = json.loads(meta_file.read_text())
-            return np.load(vec_file, allow_pickle=False), meta["code"], meta["found"]
-        vec, code, found = self._compute(path)
-        np.save(vec_file, vec.astype(np.float32), allow_pickle=False)
-        meta_file.write_text(json.dumps({"code": code, "found": found}))
-        return vec, code, found
-
-    def _compute(self, path: Path) -> tuple[np.ndarray, str | None, bool]:
-        import cv2
-
-        from facevault.vision.align import ARCFACE_TEMPLATE, five_points
-        from facevault.vision.align import similarity_transform, warp
-        from facevault.vision.quality import QualityGates, assess, choose_face, measure
-        from facevault.vision.sources import decode_image
-
-        rgb = decode_image(path)
-        faces = self.landmarker.detect(rgb)
-        if not faces:  # deep-funneled LFW: the face is centred; embed a centre crop
-            h, w = rgb.shape[:2]
-            c = rgb[h // 4 : h - h // 4, w // 4 : w - w // 4]
-            crop = cv2.resize(c, (self.embedder.size, self.embedder.size))
-            return self.embedder.embed(crop), "no_face", False
-        gates = QualityGates()
-        face = max(faces, key=lambda f: f.area)
-        _, refusal = choose_face(faces, gates)
-        five = five_points(face.landmarks)
-        m, residual = similarity_transform(five, ARCFACE_TEMPLATE)
-        aligned = warp(rgb, m, self.embedder.size)
-        verdict = refusal or assess(measure(face, aligned, five, residual), gates)
-        return self.embedder.embed(aligned), verdict.code, True
-
-
 def run_lfw(
     data_dir: Path,
     pairs_file: Path,
@@ -185,7 +112,7 @@ def run_lfw(
     )
     train = read_pairs(train_file, images) if train_file.is_file() and train_file != pairs_file else []
     wanted = sorted({p for pr in test + train for p in (pr.a, pr.b)})
-    emb = _Embedder(colour_order, cache_root)
+    emb = ImageEmbedder(colour_order, cache_root)
     vecs: dict[Path, np.ndarray] = {}
     codes: dict[Path, str | None] = {}
     no_face = 0

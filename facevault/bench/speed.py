@@ -274,8 +274,9 @@ def run_end_to_end(
 ) -> EndToEndReport:
     """Time the user-visible operations on frames of `source_spec` (decoded once, up front).
 
-    enroll: process frames until `enroll_frames` are good, fuse them, vaults.create.
-    unlock: process frames until `unlock_frames` are good, vaults.unlock with their embeddings.
+    enroll: process frames until `enroll_frames` are good, fuse them, services.enroll.create_vault.
+    unlock: process frames until `unlock_frames` are good, read the header and open the vault
+    with their embeddings (services.unlock.LockedVault).
     The pipeline is created once (as the app keeps it loaded); Argon2id runs at DEFAULT_PARAMS.
     """
     import statistics
@@ -283,7 +284,9 @@ def run_end_to_end(
 
     from facevault.bench.vault import run_vault_bench
     from facevault.core import kdf
-    from facevault.services import keys, vaults
+    from facevault.core.factors import FaceFactor, Factors
+    from facevault.services.enroll import create_vault
+    from facevault.services.unlock import LockedVault
     from facevault.vision.pipeline import FacePipeline, fuse
     from facevault.vision.sources import open_source
 
@@ -320,7 +323,7 @@ def run_end_to_end(
                 obs, p_s = good(pipeline, enroll_frames, 0)
                 if len(obs) < enroll_frames:
                     raise ValueError(f"{source_spec}: only {len(obs)} usable faces for enrollment")
-                created = vaults.create(tmp / f"v{r}", fuse(obs).embedding)
+                created = create_vault(tmp / f"v{r}", fuse(obs).embedding, kdf=kdf.DEFAULT_PARAMS)
                 enroll_t.append(time.perf_counter() - t0)
                 enroll_p.append(p_s)
                 kdf_calls = len(_slots(tmp / f"v{r}"))
@@ -329,7 +332,7 @@ def run_end_to_end(
                 obs, p_s = good(pipeline, unlock_frames, enroll_frames)
                 if len(obs) < unlock_frames:
                     raise ValueError(f"{source_spec}: only {len(obs)} usable faces for unlock")
-                vaults.unlock(tmp / f"v{r}", keys.Offer(face_embeddings=[o.embedding for o in obs]))
+                LockedVault.read(tmp / f"v{r}").open(Factors(FaceFactor(tuple(o.embedding for o in obs))))
                 unlock_t.append(time.perf_counter() - t0)
                 unlock_p.append(p_s)
     finally:

@@ -3,11 +3,8 @@
 Each command group lives in its own module under facevault.cli with a
 `register(subparsers)` function that adds its parsers and sets `func` (a callable taking
 the parsed namespace and returning an exit code). This module maps FaceVaultError to exit
-codes and hints; nothing below it prints tracebacks to users.
-
-Exit codes: 0 done; 1 not recognised (wrong face or code: nothing changed); 2 usage;
-3 corrupted or tampered data; 4 no usable face in the input or camera failure;
-5 other errors (missing model, vault in use, disk full, no keyring); 130 interrupted.
+codes (facevault.cli.exit_codes, the one table) and hints (facevault.cli.hints); nothing
+below it prints tracebacks to users.
 """
 
 from __future__ import annotations
@@ -19,24 +16,20 @@ import sys
 from collections.abc import Sequence
 
 from facevault import __version__
+from facevault.cli.exit_codes import HELP as EXIT_CODES_HELP
+from facevault.cli.exit_codes import INTERRUPTED, exit_code
+from facevault.cli.hints import hint_text
 from facevault.errors import FaceVaultError
 
 # Command modules, in --help order. Each defines register(subparsers).
 COMMAND_MODULES = (
     "facevault.cli.vault_cmds",
+    "facevault.cli.slot_cmds",
+    "facevault.cli.file_cmds",
     "facevault.cli.models_cmds",
     "facevault.cli.debug_cmds",
     "facevault.cli.bench_cmds",
 )
-
-EXIT_CODES_HELP = """exit codes:
-  0  done
-  1  not recognised (wrong face or recovery code): nothing changed
-  2  usage error
-  3  corrupted or tampered data
-  4  no usable face in the input, or camera failure
-  5  other error (missing model, vault in use, disk full, no keyring backend)
-"""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,29 +44,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:  # that command group is not built yet
-                continue
-            raise
-        module.register(sub)
+        importlib.import_module(name).register(sub)
     return parser
 
 
-
-
 def _start_gui() -> int:
-    try:
-        from facevault.gui.app import run  # type: ignore[import-not-found]
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith("facevault.gui"):
-            print(
-                "facevault: the desktop app is not built yet; see `facevault --help` for the CLI.",
-                file=sys.stderr,
-            )
-            return 2
-        raise
+    from facevault.gui.app import run
+
     return int(run())
 
 
@@ -94,12 +71,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except FaceVaultError as exc:
         print(f"facevault: {exc}", file=sys.stderr)
-        if exc.hint:
-            print(f"hint: {exc.hint}", file=sys.stderr)
-        return exc.exit_code
+        hint = hint_text(exc)
+        if hint:
+            print(f"hint: {hint}", file=sys.stderr)
+        return exit_code(exc)
     except KeyboardInterrupt:
         print("facevault: interrupted", file=sys.stderr)
-        return 130
+        return INTERRUPTED
     except BrokenPipeError:
         return 0
 

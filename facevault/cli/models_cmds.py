@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from facevault import modelstore
-from facevault.errors import ModelError
+from facevault.errors import Hint, ModelError
 
 
 def register(sub: Any) -> None:
@@ -66,7 +66,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     bad = [name for name, status in results if status != "ok"]
     if bad:
         raise ModelError(f"{len(bad)} model(s) missing or damaged: {', '.join(bad)}",
-                         hint=modelstore.INSTALL_HINT)
+                         hint=Hint.INSTALL_MODELS)
     return 0
 
 

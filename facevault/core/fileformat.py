@@ -10,6 +10,7 @@ salt = payload nonce, info "FaceVault file payload"), unique per file. Byte layo
 
 Decrypting is three steps so callers can try slots in between:
 read_file_header (parse only) -> open a slot (slots.py) -> decrypt_file_stream (MAC, payload).
+Above core, `seal_file` and `open_file` do the same without handing out the file key.
 
 May import: stdlib, facevault.core.{crypto,stream,slots}, facevault.errors.
 """
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from facevault.core.crypto import (
@@ -29,8 +30,12 @@ from facevault.core.crypto import (
     random_bytes,
     verify_hmac,
 )
+from facevault.core.facekey import DecodePolicy
+from facevault.core.factors import Factors
+from facevault.core.sealing import SlotPlan, seal_all
 from facevault.core.slots import Slot, decode_slots, encode_slots
 from facevault.core.stream import decrypt_stream, encrypt_stream
+from facevault.core.unlocking import Opened, _open_slots
 from facevault.errors import IntegrityError
 
 __all__ = [
@@ -43,6 +48,9 @@ __all__ = [
     "encrypt_file_stream",
     "read_file_header",
     "decrypt_file_stream",
+    "seal_file",
+    "open_file",
+    "UnlockedFile",
 ]
 
 MAGIC = b"FaceVault file\n"
@@ -159,3 +167,30 @@ def decrypt_file_stream(
     _check_key(file_key)
     verify_hmac(hkdf_sha256(file_key, info=HEADER_LABEL), header.raw, header.mac)
     return decrypt_stream(_payload_key(file_key, header.payload_nonce), src, dst)
+
+
+def seal_file(src: BinaryIO, dst: BinaryIO, plans: list[SlotPlan]) -> Iterator[int]:
+    """Encrypt `src` into `dst` under a fresh file key with a slot sealed from each plan."""
+    file_key = new_file_key()
+    return encrypt_file_stream(src, dst, file_key, seal_all(file_key, plans))
+
+
+@dataclass(frozen=True)
+class UnlockedFile:
+    """A single file whose key was found: `decrypt` writes its payload. The key stays inside."""
+
+    header: FileHeader = field(repr=False)
+    opened: Opened
+    _key: bytes = field(repr=False)
+
+    def decrypt(self, src: BinaryIO, dst: BinaryIO) -> Iterator[int]:
+        """Check the header MAC now, then decrypt the payload while iterating (`src` where
+        read_file_header left it)."""
+        return decrypt_file_stream(src, self.header, self._key, dst)
+
+
+def open_file(header: FileHeader, offer: Factors, *,
+              policy: DecodePolicy = DecodePolicy()) -> UnlockedFile:
+    """Find the file key from `offer` (NotRecognisedError when nothing fits)."""
+    file_key, opened = _open_slots(header.slots, offer, policy)
+    return UnlockedFile(header, opened, file_key)

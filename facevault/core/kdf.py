@@ -71,6 +71,9 @@ class KdfParams:
         if not 1 <= self.parallelism <= MAX_PARALLELISM:
             raise ValueError(f"parallelism must be between 1 and {MAX_PARALLELISM}")
 
+    def describe(self) -> str:
+        return f"Argon2id t={self.time_cost} m={self.memory_kib // 1024} MiB p={self.parallelism}"
+
     def to_bytes(self) -> bytes:
         """13 bytes: algorithm id 0x02, then uint32 BE time_cost, memory_kib, parallelism."""
         return _STRUCT.pack(ALGORITHM_ARGON2ID, self.time_cost, self.memory_kib, self.parallelism)

@@ -1,5 +1,5 @@
-"""Key slots: the vault master key wrapped once per way in (face, recovery code, device,
-and the two-factor kinds face+device and face+passphrase).
+"""Key slots: the vault master key wrapped once per way in. Which ways in exist, and what
+each stores and needs, is `facevault.core.kinds`; this module is the common envelope.
 
 Like an age stanza or a LUKS2 keyslot. Each slot derives a wrapping key from its secret with
 Argon2id (own random salt, own KdfParams) and seals the 32-byte master key with
@@ -35,11 +35,10 @@ from facevault.core.crypto import (
     random_bytes,
 )
 from facevault.core.kdf import PARAMS_SIZE, SALT_SIZE, KdfParams, derive_key
+from facevault.core.kinds import Kind
 from facevault.errors import IntegrityError, NotRecognisedError
 
 __all__ = [
-    "SLOT_KINDS",
-    "FACE_KINDS",
     "combine_secrets",
     "SLOT_VERSION",
     "SLOT_ID_SIZE",
@@ -57,17 +56,12 @@ __all__ = [
     "decode_slots",
 ]
 
-SLOT_KINDS = ("face", "recovery", "device", "face+device", "face+passphrase")
-# Kinds whose public data carries IronMask helper bytes and whose secret includes a codeword.
-FACE_KINDS = ("face", "face+device", "face+passphrase")
 SLOT_VERSION = 1
 SLOT_ID_SIZE = 8
 WRAPPED_KEY_SIZE = KEY_SIZE + TAG_SIZE
 MAX_PUBLIC_SIZE = 16 * 1024 * 1024
 MAX_SLOTS = 32
 
-_KIND_CODE = {"face": 1, "recovery": 2, "device": 3, "face+device": 4, "face+passphrase": 5}
-_CODE_KIND = {code: kind for kind, code in _KIND_CODE.items()}
 _AAD_LABEL = b"FaceVault key slot\x00"
 _HEAD = struct.Struct(f">BB{SLOT_ID_SIZE}s{SALT_SIZE}s{PARAMS_SIZE}sI")
 _TAIL_SIZE = NONCE_SIZE + WRAPPED_KEY_SIZE
@@ -81,12 +75,11 @@ def _is_bytes(value: object) -> bool:
 class Slot:
     """One wrapped copy of the master key.
 
-    public: kind-specific, stored in clear but authenticated - the IronMask helper bytes for
-    "face" and "face+passphrase", the keyring entry name (UTF-8) for "device", entry name
-    and helper bytes for "face+device" (layout in FORMAT.md), empty for "recovery".
+    public: kind-specific, stored in clear but authenticated; its layout belongs to the
+    kind's module in facevault.core.kinds (and FORMAT.md).
     """
 
-    kind: str
+    kind: Kind
     slot_id: bytes
     salt: bytes
     kdf: KdfParams
@@ -95,10 +88,8 @@ class Slot:
     wrapped_key: bytes
 
     def __post_init__(self) -> None:
-        if not isinstance(self.kind, str):
-            raise TypeError("kind must be a str")
-        if self.kind not in SLOT_KINDS:
-            raise ValueError(f"kind must be one of {SLOT_KINDS}")
+        if not isinstance(self.kind, Kind):
+            raise TypeError("kind must be a Kind")
         if not isinstance(self.kdf, KdfParams):
             raise TypeError("kdf must be a KdfParams")
         for name, size in (("slot_id", SLOT_ID_SIZE), ("salt", SALT_SIZE),
@@ -133,11 +124,11 @@ def combine_secrets(*parts: bytes) -> bytes:
     return b"".join(out)
 
 
-def slot_aad(kind: str, slot_id: bytes, salt: bytes, kdf: KdfParams, public: bytes) -> bytes:
+def slot_aad(kind: Kind, slot_id: bytes, salt: bytes, kdf: KdfParams, public: bytes) -> bytes:
     """Associated data binding every slot field except the nonce and the ciphertext."""
     return b"".join((
         _AAD_LABEL,
-        bytes([SLOT_VERSION, _KIND_CODE[kind]]),
+        bytes([SLOT_VERSION, int(kind)]),
         slot_id,
         salt,
         kdf.to_bytes(),
@@ -146,7 +137,7 @@ def slot_aad(kind: str, slot_id: bytes, salt: bytes, kdf: KdfParams, public: byt
 
 
 def _seal_slot_from_parts(
-    kind: str,
+    kind: Kind,
     master_key: bytes,
     secret: bytes,
     *,
@@ -171,7 +162,7 @@ def _seal_slot_from_parts(
 
 
 def seal_slot(
-    kind: str, master_key: bytes, secret: bytes, *, kdf: KdfParams, public: bytes = b""
+    kind: Kind, master_key: bytes, secret: bytes, *, kdf: KdfParams, public: bytes = b""
 ) -> Slot:
     """Wrap `master_key` under Argon2id(`secret`) with a fresh slot id, salt and nonce."""
     return _seal_slot_from_parts(
@@ -221,7 +212,7 @@ def encode_slot(slot: Slot) -> bytes:
     """Serialise one slot (see FORMAT.md, "Key slot encoding")."""
     if not isinstance(slot, Slot):
         raise TypeError("slot must be a Slot")
-    head = _HEAD.pack(SLOT_VERSION, _KIND_CODE[slot.kind], slot.slot_id, slot.salt,
+    head = _HEAD.pack(SLOT_VERSION, int(slot.kind), slot.slot_id, slot.salt,
                       slot.kdf.to_bytes(), len(slot.public))
     return b"".join((head, slot.public, slot.nonce, slot.wrapped_key))
 
@@ -236,8 +227,10 @@ def decode_slot(data: bytes) -> Slot:
     version, kind_code, slot_id, salt, kdf_raw, public_len = _HEAD.unpack_from(data)
     if version != SLOT_VERSION:
         raise IntegrityError(f"Unsupported key slot version {version}.")
-    if kind_code not in _CODE_KIND:
-        raise IntegrityError(f"Unknown key slot kind {kind_code}.")
+    try:
+        kind = Kind(kind_code)
+    except ValueError:
+        raise IntegrityError(f"Unknown key slot kind {kind_code}.") from None
     if public_len > MAX_PUBLIC_SIZE:
         raise IntegrityError("Key slot public data is too large.")
     if len(data) != _HEAD.size + public_len + _TAIL_SIZE:
@@ -248,7 +241,7 @@ def decode_slot(data: bytes) -> Slot:
     pos += public_len
     nonce = data[pos : pos + NONCE_SIZE]
     wrapped = data[pos + NONCE_SIZE :]
-    return Slot(_CODE_KIND[kind_code], slot_id, salt, kdf, public, nonce, wrapped)
+    return Slot(kind, slot_id, salt, kdf, public, nonce, wrapped)
 
 
 def encode_slots(slots: list[Slot]) -> bytes:

@@ -13,7 +13,12 @@ no longer names them, so a crash leaves the previous state openable plus, at wor
 orphan objects that `gc()` removes. `rotate_master_key` commits by renaming the header;
 see its docstring and FORMAT.md for the exact crash-safe order.
 
-Generators (`add_file`, `extract`, `rotate_master_key`, `verify`) yield `Progress` after
+The master key never leaves this module: `create_vault` makes it and seals the SlotPlans it
+is given; `open_vault` finds it from the factors a person offers; new slots are added as
+SlotPlans (`replace_slots`, `rotate_master_key`). `_create_vault_from_parts` and
+`_open_vault_with_key` are the seams for core tests and vectors.
+
+Generators (`add_file`, `extract`, `rotate_master_key`, `verify`) yield `ByteProgress` after
 each 64 KiB chunk. Stopping one early (`.close()`) removes its temporary file and
 releases the lock; the vault keeps its previous state. An `OpenVault` is not thread-safe.
 
@@ -28,13 +33,17 @@ import io
 import os
 import time
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from facevault.core import fsutil
 from facevault.core.crypto import KEY_SIZE, random_bytes
+from facevault.core.facekey import DecodePolicy
+from facevault.core.factors import Factors
+from facevault.core.progress import ByteProgress
+from facevault.core.sealing import SlotPlan, seal_all
 from facevault.core.slots import Slot
+from facevault.core.unlocking import Opened, _open_slots
 from facevault.core.vault_header import (
     HEADER_NAME,
     VAULT_ID_SIZE,
@@ -68,7 +77,9 @@ __all__ = [
     "LOCK_NAME",
     "PENDING_INDEX_NAME",
     "Entry",
-    "Progress",
+    "ByteProgress",
+    "Opened",
+    "SlotPlan",
     "VaultHeader",
     "OpenVault",
     "create_vault",
@@ -78,14 +89,6 @@ __all__ = [
 
 LOCK_NAME = ".lock"
 _READ_BYTES_LIMIT = 64 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class Progress:
-    """Plaintext bytes processed so far out of `total` (for a progress bar)."""
-
-    done: int
-    total: int
 
 
 def _check_key(master_key: object) -> bytes:
@@ -99,8 +102,10 @@ def _check_key(master_key: object) -> bytes:
 class OpenVault:
     """An unlocked vault folder. Build it with `create_vault` or `open_vault`."""
 
-    def __init__(self, path: Path, master_key: bytes, header: VaultHeader, index: Index) -> None:
+    def __init__(self, path: Path, master_key: bytes, header: VaultHeader, index: Index,
+                 opened: Opened | None = None) -> None:
         self._path = Path(path)
+        self.opened = opened  # which slot opened it, and the face behind it (None: created)
         self._key: bytes | None = _check_key(master_key)
         self._header = header
         self._index = index
@@ -124,11 +129,6 @@ class OpenVault:
     def generation(self) -> int:
         """Index generation; callers may remember it and pass it as open_vault's min_generation."""
         return self._index.generation
-
-    @property
-    def master_key(self) -> bytes:
-        """The unwrapped master key, for sealing new slots (services only; never store it)."""
-        return self._master_key
 
     @property
     def _master_key(self) -> bytes:
@@ -199,7 +199,7 @@ class OpenVault:
 
     # -- reading -------------------------------------------------------------------------
 
-    def list(self) -> list[Entry]:
+    def entries(self) -> list[Entry]:
         """Entries sorted by name (as of open, the last write or `refresh`)."""
         return list(self._index.entries)
 
@@ -209,9 +209,9 @@ class OpenVault:
             raise UsageError(f"there is no file named {name!r} in the vault")
         return entry
 
-    def _decrypt(self, entry: Entry, dst: BinaryIO) -> Iterator[Progress]:
+    def _decrypt(self, entry: Entry, dst: BinaryIO) -> Iterator[ByteProgress]:
         for done in decrypt_object(self._path, self._master_key, entry, dst):
-            yield Progress(done, entry.size)
+            yield ByteProgress(done, entry.size)
 
     def read_bytes(self, name: str, *, max_size: int = _READ_BYTES_LIMIT) -> bytes:
         """The whole content of a small file, in memory."""
@@ -223,7 +223,7 @@ class OpenVault:
             pass
         return out.getvalue()
 
-    def extract(self, name: str, dest: Path, *, overwrite: bool = False) -> Iterator[Progress]:
+    def extract(self, name: str, dest: Path, *, overwrite: bool = False) -> Iterator[ByteProgress]:
         """Decrypt `name` to `dest` (a generator). Nothing appears at `dest` unless it all
         authenticated; an existing `dest` is refused (StorageError) unless `overwrite`."""
         entry = self._entry(name)
@@ -232,18 +232,18 @@ class OpenVault:
             raise StorageError(f"{dest} already exists", hint="Choose another name or overwrite.")
         return self._extract(entry, dest, overwrite)
 
-    def _extract(self, entry: Entry, dest: Path, overwrite: bool) -> Iterator[Progress]:
+    def _extract(self, entry: Entry, dest: Path, overwrite: bool) -> Iterator[ByteProgress]:
         with fsutil.atomic_write(dest, replace=overwrite, mtime=entry.mtime,
                                  what=f"extracting {entry.name!r}") as out:
             yield from self._decrypt(entry, out)  # type: ignore[arg-type]
 
-    def verify(self) -> Iterator[Progress]:
+    def verify(self) -> Iterator[ByteProgress]:
         """Decrypt every object without writing anything; IntegrityError names the first bad one."""
         total = sum(e.size for e in self._index.entries)
         base = 0
         for entry in self._index.entries:
             for p in self._decrypt(entry, _Sink()):  # type: ignore[arg-type]
-                yield Progress(base + p.done, total)
+                yield ByteProgress(base + p.done, total)
             base += entry.size
 
     # -- writing -------------------------------------------------------------------------
@@ -277,7 +277,7 @@ class OpenVault:
                                hint="Choose another name or overwrite.")
 
     def add_file(self, src: Path, name: str | None = None, *,
-                 overwrite: bool = False) -> Iterator[Progress]:
+                 overwrite: bool = False) -> Iterator[ByteProgress]:
         """Encrypt the file `src` into the vault as `name` (default: its file name)."""
         src = Path(src)
         name = check_name(src.name if name is None else name)
@@ -286,7 +286,7 @@ class OpenVault:
         self._check_free(name, overwrite)
         return self._add(src, name, overwrite)
 
-    def _add(self, src: Path, name: str, overwrite: bool) -> Iterator[Progress]:
+    def _add(self, src: Path, name: str, overwrite: bool) -> Iterator[ByteProgress]:
         with self.lock():
             self._check_free(name, overwrite)
             try:
@@ -324,16 +324,21 @@ class OpenVault:
             entry = self._entry(name)
             self._commit(self._index.without(name), None, [entry.object_id])
 
-    def replace_slots(self, slots: list[Slot]) -> None:
-        """Rewrite the header with new key slots for the same master key."""
-        data = encode_header(self._header.vault_id, slots, self._master_key)
+    def replace_slots(self, keep: list[Slot] | tuple[Slot, ...],
+                      add: list[SlotPlan] | tuple[SlotPlan, ...] = ()) -> list[Slot]:
+        """Rewrite the header with the slots in `keep` and new slots sealed from `add`, for
+        the same master key. Returns the new slots (in the order of `add`)."""
+        new = seal_all(self._master_key, list(add))
+        data = encode_header(self._header.vault_id, [*keep, *new], self._master_key)
         with self.lock():
             with fsutil.atomic_write(self._path / HEADER_NAME, what="writing the header") as out:
                 out.write(data)
             self._header = parse_header(data)
+        return new
 
-    def rotate_master_key(self, new_master_key: bytes, new_slots: list[Slot]) -> Iterator[Progress]:
-        """Re-encrypt everything under `new_master_key` (a generator).
+    def rotate_master_key(self, plans: list[SlotPlan] | tuple[SlotPlan, ...]) -> Iterator[ByteProgress]:
+        """Re-encrypt everything under a new master key whose slots are sealed from `plans`
+        (a generator; every old slot goes, since each wraps the old key).
 
         Order: (1) every object is re-encrypted to a new id; (2) the new index is written to
         index.next.fve; (3) the new header replaces vault.fvh -- the commit point; (4)
@@ -342,11 +347,16 @@ class OpenVault:
         (3) the new key works, `open_vault` reading index.next.fve until (4) is finished
         by the next writer.
         """
-        new_key = _check_key(new_master_key)
+        new_key = random_bytes(KEY_SIZE)
+        return self._rotate_from_parts(new_key, seal_all(new_key, list(plans)))
+
+    def _rotate_from_parts(self, new_key: bytes, new_slots: list[Slot]) -> Iterator[ByteProgress]:
+        """rotate_master_key with a given key and sealed slots (core tests only)."""
+        new_key = _check_key(new_key)
         encode_header(self._header.vault_id, new_slots, new_key)  # validate up front
         return self._rotate(new_key, list(new_slots))
 
-    def _rotate(self, new_key: bytes, new_slots: list[Slot]) -> Iterator[Progress]:
+    def _rotate(self, new_key: bytes, new_slots: list[Slot]) -> Iterator[ByteProgress]:
         with self.lock():
             old = self._index
             total = sum(e.size for e in old.entries)
@@ -405,15 +415,15 @@ class _Sink:
 
 
 def _as_progress(gen: Generator[int, None, Entry], base: int,
-                 total: int) -> Generator[Progress, None, Entry]:
-    """Map a byte-count generator to Progress, passing on its return value and a close()."""
+                 total: int) -> Generator[ByteProgress, None, Entry]:
+    """Map a byte-count generator to ByteProgress, passing on its return value and a close()."""
     try:
         while True:
             try:
                 done = base + next(gen)
             except StopIteration as stop:
                 return stop.value  # type: ignore[no-any-return]
-            yield Progress(done, max(total, done))
+            yield ByteProgress(done, max(total, done))
     finally:
         gen.close()
 
@@ -427,8 +437,15 @@ def _run(gen: Generator[int, None, Entry]) -> Entry:
             return stop.value  # type: ignore[no-any-return]
 
 
-def create_vault(path: Path, master_key: bytes, slots: list[Slot]) -> OpenVault:
-    """Make a new vault in `path` (absent or an empty folder); StorageError otherwise."""
+def create_vault(path: Path, plans: list[SlotPlan] | tuple[SlotPlan, ...]) -> OpenVault:
+    """Make a new vault in `path` (absent or an empty folder; StorageError otherwise) under a
+    fresh master key, with a slot sealed from each plan."""
+    master_key = random_bytes(KEY_SIZE)
+    return _create_vault_from_parts(path, master_key, seal_all(master_key, list(plans)))
+
+
+def _create_vault_from_parts(path: Path, master_key: bytes, slots: list[Slot]) -> OpenVault:
+    """create_vault with a given key and sealed slots (core tests only)."""
     path = Path(path)
     master_key = _check_key(master_key)
     vault_id = random_bytes(VAULT_ID_SIZE)
@@ -452,17 +469,25 @@ def create_vault(path: Path, master_key: bytes, slots: list[Slot]) -> OpenVault:
     return vault
 
 
-def open_vault(path: Path, master_key: bytes, *, min_generation: int = 0) -> OpenVault:
-    """Verify the header MAC and the index with `master_key`; IntegrityError if either fails.
+def open_vault(path: Path, offer: Factors, *, policy: DecodePolicy = DecodePolicy(),
+               header: VaultHeader | None = None, min_generation: int = 0) -> OpenVault:
+    """Open the vault at `path` with what the person offers (NotRecognisedError if nothing
+    fits), verify the header MAC and the index. `header`: the header already read (so an
+    unlock reads it once); `min_generation`: refuse an index older than that (rollback)."""
+    header = header if header is not None else read_header(Path(path))
+    key, opened = _open_slots(header.slots, offer, policy)
+    return _open_vault_with_key(path, key, header=header, min_generation=min_generation,
+                                opened=opened)
 
-    `min_generation`: the generation the caller saw last (e.g. kept in the OS keyring);
-    an index older than that is refused as a rollback.
-    """
+
+def _open_vault_with_key(path: Path, master_key: bytes, *, header: VaultHeader | None = None,
+                         min_generation: int = 0, opened: Opened | None = None) -> OpenVault:
+    """Verify the header MAC and the index with `master_key`; IntegrityError if either fails."""
     master_key = _check_key(master_key)
-    header = read_header(Path(path))
+    header = header if header is not None else read_header(Path(path))
     verify_header(header, master_key)
     index, _pending = load_index(Path(path), master_key, header.vault_id)
     if index.generation < min_generation:
         raise IntegrityError(f"the vault index is generation {index.generation}, older than "
                              f"{min_generation} seen before (rolled back?)")
-    return OpenVault(Path(path), master_key, header, index)
+    return OpenVault(Path(path), master_key, header, index, opened)

@@ -9,13 +9,13 @@ from html import escape
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
-from facevault.services import session
+from facevault.services.models import about_info
 
 __all__ = ["AboutDialog", "about_html"]
 
 
 def about_html() -> str:
-    versions, models = session.about_info()
+    versions, models = about_info()
     rows = "".join(f"<tr><td>{escape(k)}</td><td>{escape(v)}</td></tr>" for k, v in versions)
     mods = "".join(
         f"<li><b>{escape(m.name)}</b> ({escape(m.role)}): {escape(m.licence)}"

@@ -12,17 +12,22 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from facevault.gui.context import AppContext
+    from facevault.gui.main_window import MainWindow
 
 __all__ = ["run", "build", "default_context"]
 
 
-def default_context() -> Any:
+def default_context() -> AppContext:
     from facevault.gui.context import AppContext
     from facevault.gui.dialogs import Dialogs
     from facevault.gui.workers import Tasks
+    from facevault.services.models import Models
     from facevault.services.secretstore import KeyringStore
-    from facevault.services.session import Models, SettingsStore
+    from facevault.services.settings import SettingsStore
 
     return AppContext(
         settings_store=SettingsStore(),
@@ -33,7 +38,7 @@ def default_context() -> Any:
     )
 
 
-def build(ctx: Any, *, warm_models: bool = True) -> Any:
+def build(ctx: AppContext, *, warm_models: bool = True) -> MainWindow:
     """The main window for `ctx` (not shown); starts loading the models in the background."""
     from facevault.gui.main_window import MainWindow
 
@@ -50,11 +55,13 @@ def run(argv: Sequence[str] | None = None) -> int:
 
     from facevault.gui import theme
 
-    app = QApplication.instance() or QApplication(list(argv if argv is not None else sys.argv[:1]))
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(
+        list(argv if argv is not None else sys.argv[:1]))
     app.setApplicationName("FaceVault")
     app.setOrganizationName("FaceVault")
     app.setDesktopFileName("facevault")
-    theme.apply(app)  # type: ignore[arg-type]
+    theme.apply(app)
     ctx = default_context()
     window = build(ctx, warm_models=False)
     app.setWindowIcon(window.windowIcon())

@@ -2,7 +2,7 @@
 delete, a filter box, progress with cancel for large files, and the lock button.
 
 Open (also a double-click or Enter) extracts the file to a private temporary folder (0700,
-services.session.PrivateCopies) and hands it to the desktop's default application; those
+services.desktop.PrivateCopies) and hands it to the desktop's default application; those
 copies are deleted when the vault locks or the app quits, and the page says so.
 
 `EntriesModel` is a small QAbstractTableModel over a plain list of entries (anything with
@@ -31,7 +31,8 @@ from PySide6.QtWidgets import (
 from facevault.gui.context import AppContext
 from facevault.gui.enroll_page import heading
 from facevault.gui.workers import Task
-from facevault.services.session import PrivateCopies
+from facevault.services.desktop import PrivateCopies
+from facevault.services.progress import ByteProgress, Progress, Stage, StageProgress
 
 __all__ = ["EntriesModel", "BrowserPage", "human_size"]
 
@@ -207,7 +208,7 @@ class BrowserPage(QWidget):
 
     def reload(self) -> None:
         if self.vault is not None:
-            self.model.set_entries(self.vault.list())
+            self.model.set_entries(self.vault.entries())
             n = self.model.rowCount()
             self.status.setText(f"{n} file{'s' if n != 1 else ''}. Drop files here to add them.")
         self._update_buttons()
@@ -262,12 +263,13 @@ class BrowserPage(QWidget):
                                         on_error=failed, latest_only=True)
         self._update_buttons()
 
-    def _progress(self, value: Any) -> None:
-        label, p = value
-        self.progress_label.setText(label)
-        if p.total > 0:
-            self.progress.setRange(0, 1000)
-            self.progress.setValue(int(1000 * p.done / p.total))
+    def _progress(self, value: Progress) -> None:
+        match value:
+            case StageProgress():
+                self.progress_label.setText(value.text)
+            case ByteProgress(done=done, total=total) if total > 0:
+                self.progress.setRange(0, 1000)
+                self.progress.setValue(int(1000 * done / total))
 
     def cancel(self) -> None:
         if self._task is not None:
@@ -282,7 +284,7 @@ class BrowserPage(QWidget):
         if not files or self.vault is None or self.busy:
             return
         vault = self.vault
-        existing = {e.name for e in vault.list()}
+        existing = {e.name for e in vault.entries()}
         clash = [f.name for f in files if f.name in existing]
         overwrite = False
         if clash:
@@ -294,10 +296,10 @@ class BrowserPage(QWidget):
                 if not files:
                     return
 
-        def work() -> Generator[Any, None, None]:
+        def work() -> Generator[Progress, None, None]:
             for f in files:
-                for p in vault.add_file(f, f.name, overwrite=overwrite):
-                    yield f"Adding {f.name}", p
+                yield StageProgress(Stage.ADDING, f.name)
+                yield from vault.add_file(f, f.name, overwrite=overwrite)
 
         self._run(f"Adding {files[0].name}", work, f"Added {len(files)} file{'s' if len(files) > 1 else ''}.")
 
@@ -312,10 +314,10 @@ class BrowserPage(QWidget):
         vault = self.vault
         targets = [(n, self.copies.target(_leaf(n))) for n in names]
 
-        def work() -> Generator[Any, None, None]:
+        def work() -> Generator[Progress, None, None]:
             for name, target in targets:
-                for p in vault.extract(name, target, overwrite=True):
-                    yield f"Opening {name}", p
+                yield StageProgress(Stage.OPENING, name)
+                yield from vault.extract(name, target, overwrite=True)
 
         def opened() -> None:
             failed = [t.name for _n, t in targets if not self.ctx.open_externally(t)]
@@ -344,10 +346,10 @@ class BrowserPage(QWidget):
         if clash and not overwrite:
             return
 
-        def work() -> Generator[Any, None, None]:
+        def work() -> Generator[Progress, None, None]:
             for name, target in targets:
-                for p in vault.extract(name, target, overwrite=overwrite):
-                    yield f"Extracting {name}", p
+                yield StageProgress(Stage.EXTRACTING, name)
+                yield from vault.extract(name, target, overwrite=overwrite)
 
         self._run(f"Extracting {names[0]}", work, f"Extracted to {folder}.")
 
@@ -361,11 +363,10 @@ class BrowserPage(QWidget):
             return
         vault = self.vault
 
-        def work() -> Generator[Any, None, None]:
+        def work() -> Generator[Progress, None, None]:
             for name in names:
+                yield StageProgress(Stage.DELETING, name)
                 vault.remove(name)
-            return
-            yield  # pragma: no cover
 
         self._run(f"Deleting {what}", work, f"Deleted {what}.")
 

@@ -2,7 +2,7 @@
 
 `CameraView.show_frame(rgb, observation)` takes a (H, W, 3) uint8 RGB array and a
 FaceObservation (or None) straight from services; it only draws. `CameraChooser` is a combo
-box of camera specs from services.session.list_cameras().
+box of camera specs from services.desktop.list_cameras().
 
 May import: PySide6, numpy, stdlib.
 """

@@ -1,27 +1,46 @@
 """The parts every screen needs, built once in gui/app.py (or a test) and passed down.
 
 No globals: a test builds an AppContext with a MemoryStore, a synchronous or real thread
-pool, scripted dialogs, fast KDF parameters and a video file as the camera.
+pool, scripted dialogs, a cheap Policy and fake models or a video file as the camera.
+The Policy is the one the CLI uses (services.policy), so both enroll and tune the KDF alike.
 
-`allow_still_liveness` lets the liveness challenge accept a video file instead of a camera.
-Only tests set it; the app never does, and no setting shows it.
+`allow_still_liveness` lets the liveness challenge accept a video file instead of a camera
+and `liveness_side` fixes the side it asks for. Only tests set them; no setting shows them.
 
 May import: stdlib, PySide6 (through gui modules), facevault.services, facevault.errors.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+import numpy as np
+
+from facevault.core.kdf import KdfParams
 from facevault.gui.dialogs import Dialogs
 from facevault.gui.workers import Tasks
+from facevault.services.capture import CaptureParts
+from facevault.services.desktop import list_cameras
+from facevault.services.enroll import capture_template
+from facevault.services.liveness import ChallengeObserver
+from facevault.services.policy import Policy
+from facevault.services.progress import Progress
 from facevault.services.secretstore import SecretStore
-from facevault.services.session import Models, Settings, SettingsStore, list_cameras
+from facevault.services.settings import Settings, SettingsStore
 
-__all__ = ["AppContext", "open_with_desktop"]
+__all__ = ["AppContext", "ModelsLike", "open_with_desktop"]
+
+
+class ModelsLike(Protocol):
+    """services.models.Models, or a test's fake."""
+
+    @property
+    def ready(self) -> bool: ...
+    def warm(self) -> None: ...
+    def parts(self) -> CaptureParts: ...
 
 
 def open_with_desktop(path: Path) -> bool:
@@ -35,15 +54,14 @@ def open_with_desktop(path: Path) -> bool:
 @dataclass
 class AppContext:
     settings_store: SettingsStore
-    models: Models
+    models: ModelsLike
     tasks: Tasks
     dialogs: Dialogs
     secret_store: Callable[[], SecretStore]  # the OS keyring; may raise KeyringUnavailableError
-    kdf: Any = None  # KDF parameters for new slots; None = the services' default
+    policy: Policy = field(default_factory=Policy)
     cameras: Callable[[], list[str]] = list_cameras
-    unlock_timeout_s: float = 15.0
-    enroll_want: int = 5
     allow_still_liveness: bool = False  # tests only: a video file may take the challenge
+    liveness_side: str | None = None  # tests only: the side the challenge asks for
     open_externally: Callable[[Path], bool] = open_with_desktop
     settings: Settings = field(default_factory=Settings)
 
@@ -55,16 +73,20 @@ class AppContext:
         self.settings_store.save(self.settings)
         return self.settings
 
-    def remember_vault(self, path: Any) -> None:
+    def remember_vault(self, path: Path) -> None:
         self.settings = self.settings.with_recent(path)
         self.settings_store.save(self.settings)
 
-    def kdf_kwargs(self) -> dict[str, Any]:
-        return {} if self.kdf is None else {"kdf": self.kdf}
+    def parts(self) -> CaptureParts:
+        return self.models.parts()
 
-    def capture_template(self, spec: str) -> Any:
-        """Generator: capture `enroll_want` good frames from `spec` with the app's models and
-        return the fused template (used by create, re-enroll/mode change and encrypt)."""
-        from facevault.services import session
+    def kdf(self) -> KdfParams:
+        """The KDF cost of new slots, by the shared policy (tuned here; run it in a worker)."""
+        return self.policy.kdf.params()
 
-        return session.capture_template(spec, pipeline_factory=self.models, want=self.enroll_want)
+    def challenge(self) -> ChallengeObserver:
+        return ChallengeObserver(allow_still=self.allow_still_liveness, side=self.liveness_side)
+
+    def capture_template(self, spec: str) -> Generator[Progress, None, np.ndarray]:
+        """Generator: capture a template from `spec` with the app's models, by the policy."""
+        return capture_template(spec, parts=self.parts(), policy=self.policy.enroll)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from facevault.errors import FaceVaultError
+from facevault.gui.hints import hint_text
 
 __all__ = ["Dialogs", "message_of", "status_of"]
 
@@ -24,7 +25,7 @@ def message_of(exc: BaseException) -> tuple[str, str]:
     """(message, hint) for a user: FaceVaultError text and hint, anything else plainly."""
     if isinstance(exc, FaceVaultError):
         text = str(exc)
-        return text[:1].upper() + text[1:], exc.hint or ""
+        return text[:1].upper() + text[1:], hint_text(exc) or ""
     if isinstance(exc, OSError):
         return f"{exc.strerror or exc}", "Check the file or folder and try again."
     return f"Something went wrong: {type(exc).__name__}: {exc}", "Please report this as a bug."

@@ -18,29 +18,18 @@ from PySide6.QtWidgets import (
     QPushButton, QRadioButton, QStackedWidget, QVBoxLayout, QWidget,
 )
 
+from facevault.core.kinds.face_passphrase import normalise_passphrase
+from facevault.core.modes import Mode
 from facevault.errors import FaceVaultError, KeyringUnavailableError, StorageError, UsageError
 from facevault.gui.context import AppContext
 from facevault.gui.face_panel import FacePanel
 from facevault.gui.recovery_panel import RecoveryCodePanel
-from facevault.services import keys, session, vaults
+from facevault.services.enroll import Created, create_vault
+from facevault.services.models import presets
+from facevault.services.progress import FrameProgress, Progress, Stage, StageProgress
+from facevault.services.secretstore import SecretStore
 
-__all__ = ["EnrollPage", "heading", "MODE_CHOICES", "mode_label"]
-
-# (mode, label, one plain sentence) in the order offered; the first is the default
-MODE_CHOICES = (
-    ("face", "Face only (portable)",
-     "Your face opens it on any computer. Someone with a clear photo of you and a copy of the "
-     "folder could open it too."),
-    ("face+device", "Face + this computer",
-     "Your face opens it, but only on this computer (a secret kept in its keyring); a copy "
-     "of the folder is useless elsewhere."),
-    ("face+passphrase", "Face + passphrase",
-     "Your face and a passphrase or PIN you type each time; a photo of you alone is not enough."),
-)
-
-
-def mode_label(mode: str) -> str:
-    return next((label for m, label, _s in MODE_CHOICES if m == mode), mode)
+__all__ = ["EnrollPage", "heading"]
 
 
 def heading(text: str) -> QLabel:
@@ -73,26 +62,26 @@ class EnrollPage(QWidget):
         folder_row.addWidget(self.folder, 1)
         folder_row.addWidget(browse)
         self.preset = QComboBox()
-        for info in session.presets():
+        for info in presets():
             self.preset.addItem(f"{info.name} ({info.bits:.0f}-bit face key)", info.name)
         self.preset.setCurrentIndex(max(0, self.preset.findData(ctx.settings.preset)))
         self.device = QCheckBox("Also let this computer open the vault without a face (OS keyring)")
 
         self.mode_box = QGroupBox("How should it open?")
         self.mode_group = QButtonGroup(self)
-        self.mode_buttons: dict[str, QRadioButton] = {}
+        self.mode_buttons: dict[Mode, QRadioButton] = {}
         ml = QVBoxLayout(self.mode_box)
-        for i, (mode, label, sentence) in enumerate(MODE_CHOICES):
-            button = QRadioButton(label)
-            button.setAccessibleDescription(sentence)
+        for i, mode in enumerate(Mode):
+            button = QRadioButton(mode.title)
+            button.setAccessibleDescription(mode.sentence)
             self.mode_group.addButton(button, i)
             self.mode_buttons[mode] = button
-            note = QLabel(sentence)
+            note = QLabel(mode.sentence)
             note.setWordWrap(True)
             note.setIndent(24)
             ml.addWidget(button)
             ml.addWidget(note)
-        self.mode_buttons["face"].setChecked(True)
+        self.mode_buttons[Mode.FACE].setChecked(True)
         self.passphrase = QLineEdit()
         self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
         self.passphrase.setAccessibleName("Passphrase")
@@ -170,14 +159,14 @@ class EnrollPage(QWidget):
         self._mode_changed()
 
     @property
-    def mode(self) -> str:
+    def mode(self) -> Mode:
         return next(m for m, b in self.mode_buttons.items() if b.isChecked())
 
     def _mode_changed(self) -> None:
         mode = self.mode
-        self.pass_form.setVisible(mode == "face+passphrase")
+        self.pass_form.setVisible(mode is Mode.FACE_PASSPHRASE)
         # a device-only slot would skip the face: only offered for face-only vaults
-        self.device.setVisible(mode == "face")
+        self.device.setVisible(mode.allows_device_only_slot)
 
     def begin(self) -> None:
         self._vault = None
@@ -188,12 +177,12 @@ class EnrollPage(QWidget):
 
     def _checked_passphrase(self) -> str | None:
         """The passphrase typed twice, or raise UsageError saying what is wrong."""
-        if self.mode != "face+passphrase":
+        if self.mode is not Mode.FACE_PASSPHRASE:
             return None
         text = self.passphrase.text()
         if text != self.passphrase2.text():
             raise UsageError("the two passphrases differ", hint="Type the same passphrase twice.")
-        keys.normalise_passphrase(text)  # too short: says how long it must be
+        normalise_passphrase(text)  # too short: says how long it must be
         return text
 
     @property
@@ -227,8 +216,9 @@ class EnrollPage(QWidget):
             self.ctx.dialogs.error(self, exc)
             self.passphrase.setFocus()
             return
-        store = None
-        if mode == "face+device" or (mode == "face" and self.device.isChecked()):
+        store: SecretStore | None = None
+        device_slot = mode is Mode.FACE and self.device.isChecked()
+        if mode is Mode.FACE_DEVICE or device_slot:
             try:
                 store = self.ctx.secret_store()
             except KeyringUnavailableError as exc:
@@ -238,25 +228,25 @@ class EnrollPage(QWidget):
         self.ctx.update_settings(preset=preset)
         ctx = self.ctx
 
-        def work(spec: str) -> Generator[Any, None, Any]:
+        def work(spec: str) -> Generator[Progress, None, Created]:
             template = yield from ctx.capture_template(spec)
-            yield "Creating the vault (this takes a moment on purpose)…"
-            return vaults.create(path, template, preset=preset, device_store=store, mode=mode,
-                                 passphrase=passphrase, **ctx.kdf_kwargs())
+            yield StageProgress(Stage.CREATING)
+            return create_vault(path, template, mode=mode, preset=preset, kdf=ctx.kdf(), store=store,
+                                passphrase=passphrase, device_slot=device_slot)
 
         self.steps.setCurrentIndex(1)
         self.face.progress.setValue(0)
         self.face.start(work, on_progress=self._progress, on_done=self._created, on_error=self._failed)
 
-    def _progress(self, value: Any) -> None:
-        if isinstance(value, str):
-            self.face.set_status(value)
-            return
-        self.face.progress.setValue(min(value.good, value.want))
-        self.face.set_status(f"{value.good} of {value.want} good pictures "
-                             f"({value.frames} frames looked at)")
+    def _progress(self, value: Progress) -> None:
+        match value:
+            case StageProgress():
+                self.face.set_status(value.text)
+            case FrameProgress(good=good, want=want, frames=frames):
+                self.face.progress.setValue(min(good, want))
+                self.face.set_status(f"{good} of {want} good pictures ({frames} frames looked at)")
 
-    def _created(self, created: Any) -> None:
+    def _created(self, created: Created) -> None:
         self.passphrase.clear()
         self.passphrase2.clear()
         self._vault = created.vault

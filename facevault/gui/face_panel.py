@@ -24,6 +24,7 @@ from facevault.gui.camera_view import CameraChooser, CameraView
 from facevault.gui.context import AppContext
 from facevault.gui.dialogs import message_of
 from facevault.gui.workers import Task
+from facevault.services.progress import ChallengeProgress, FrameProgress, Progress
 
 __all__ = ["FacePanel"]
 
@@ -110,7 +111,7 @@ class FacePanel(QWidget):
 
     def expect_enrollment(self) -> None:
         """Count good pictures towards an enrollment on the progress bar."""
-        self.progress.setRange(0, self.ctx.enroll_want)
+        self.progress.setRange(0, self.ctx.policy.enroll.want)
         self.progress.setFormat("%v of %m good pictures")
 
     def retry(self) -> None:
@@ -126,9 +127,10 @@ class FacePanel(QWidget):
     def set_status(self, text: str) -> None:
         self.status.setText(text)
 
-    def _progress(self, value: Any, on_progress: Callback) -> None:
-        if hasattr(value, "rgb") and hasattr(value, "observation"):
-            self.view.show_frame(value.rgb, value.observation)
+    def _progress(self, value: Progress, on_progress: Callback) -> None:
+        match value:
+            case FrameProgress(rgb=rgb, observation=obs) | ChallengeProgress(rgb=rgb, observation=obs):
+                self.view.show_frame(rgb, obs)
         on_progress(value)
 
     def _finished(self, value: Any, on_done: Callback) -> None:

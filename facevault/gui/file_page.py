@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -21,7 +20,10 @@ from facevault.gui.dialogs import status_of
 from facevault.gui.enroll_page import heading
 from facevault.gui.face_panel import FacePanel
 from facevault.gui.recovery_panel import RecoveryCodePanel
-from facevault.services import files, keys, session
+from facevault.core.factors import FaceFactor, Factors, RecoveryFactor
+from facevault.services import files
+from facevault.services.capture import capture
+from facevault.services.progress import ByteProgress, FrameProgress, Progress, Stage, StageProgress
 
 __all__ = ["FilePage", "SUFFIX"]
 
@@ -102,19 +104,21 @@ class FilePage(QWidget):
             preset = ctx.settings.preset
             self.face.expect_enrollment()
 
-            def work(spec: str) -> Generator[Any, None, Any]:
+            def work(spec: str) -> Generator[Progress, None, str | None]:
                 template = yield from ctx.capture_template(spec)
-                yield "Encrypting…"
-                return (yield from _labelled(
-                    files.encrypt_file(src, dest, template, preset=preset, **ctx.kdf_kwargs())))
+                yield StageProgress(Stage.ENCRYPTING)
+                return (yield from files.encrypt_file(src, dest, template, preset=preset, kdf=ctx.kdf()))
         else:
-            self.face.progress.setRange(0, 3)
+            policy = ctx.policy.unlock
+            self.face.progress.setRange(0, policy.want)
             self.face.progress.setFormat("%v of %m good pictures")
 
-            def work(spec: str) -> Generator[Any, None, Any]:
-                probes = yield from session.capture_probes(spec, pipeline_factory=ctx.models)
-                yield "Decrypting…"
-                yield from _labelled(files.decrypt_file(src, dest, keys.Offer(face_embeddings=tuple(probes))))
+            def work(spec: str) -> Generator[Progress, None, str | None]:
+                seen = yield from capture(spec, want=policy.want, max_frames=policy.max_frames,
+                                          parts=ctx.parts())
+                yield StageProgress(Stage.DECRYPTING)
+                offer = Factors(FaceFactor(tuple(seen.probes())))
+                yield from files.decrypt_file(src, dest, offer, policy=policy.decode)
                 return None
 
         self.face.start(work, on_progress=self._progress, on_done=self._done, on_error=self._failed)
@@ -126,15 +130,18 @@ class FilePage(QWidget):
         self.face.stop()
         src, dest = self.src, self.dest
         self.face.set_status("Checking the recovery code…")
-        self.ctx.tasks.run(lambda: files.decrypt_file(src, dest, keys.Offer(recovery_code=code)),
+        self.ctx.tasks.run(lambda: files.decrypt_file(src, dest, Factors(RecoveryFactor(code))),
                            on_done=self._done, on_error=self._failed, latest_only=True)
 
-    def _progress(self, value: Any) -> None:
-        if isinstance(value, str):
-            self.face.set_status(value)
-        elif hasattr(value, "good"):
-            self.face.progress.setValue(min(value.good, value.want))
-            self.face.set_status(self.face.view.guidance)
+    def _progress(self, value: Progress) -> None:
+        match value:
+            case StageProgress():
+                self.face.set_status(value.text)
+            case ByteProgress(done=done):
+                self.face.set_status(f"Working… {done // (1024 * 1024)} MB done")
+            case FrameProgress(good=good, want=want):
+                self.face.progress.setValue(min(good, want))
+                self.face.set_status(self.face.view.guidance)
 
     def _done(self, code: str | None) -> None:
         if self.mode == "encrypt" and code:
@@ -156,14 +163,3 @@ class FilePage(QWidget):
     def cancel(self) -> None:
         self.face.stop()
         self.finished.emit()
-
-
-def _labelled(gen: Generator[int, None, Any]) -> Generator[str, None, Any]:
-    """Turn a bytes-done generator into status lines, keeping its return value."""
-    done = 0
-    while True:
-        try:
-            done = next(gen)
-        except StopIteration as end:
-            return end.value
-        yield f"Working… {done // (1024 * 1024)} MB done"

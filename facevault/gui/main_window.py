@@ -26,7 +26,7 @@ from facevault.gui.file_page import SUFFIX, FilePage
 from facevault.gui.security_page import SecurityPage
 from facevault.gui.start_page import StartPage
 from facevault.gui.unlock_page import UnlockPage
-from facevault.services import session
+from facevault.services.desktop import icon_paths, is_encrypted_file
 
 __all__ = ["MainWindow"]
 
@@ -47,7 +47,7 @@ class _IdleFilter(QObject):
 
 def _window_icon() -> QIcon | None:
     """The app icon from resources/ (owned by packaging), when it is there."""
-    files = session.icon_paths()
+    files = icon_paths()
     if not files:
         return None
     icon = QIcon()
@@ -281,7 +281,7 @@ class MainWindow(QMainWindow):
         elif self.stack.currentWidget() is self.browser:
             self.browser.add_paths(paths)
         elif first.is_file() and self.stack.currentWidget() is self.start:
-            if session.is_encrypted_file(first):
+            if is_encrypted_file(first):
                 self.decrypt_file(first)
             else:
                 self.encrypt_file(first)

@@ -18,13 +18,22 @@ from PySide6.QtWidgets import (
     QScrollArea, QSpinBox, QStackedWidget, QVBoxLayout, QWidget,
 )
 
+from facevault.core.kinds import Kind
+from facevault.core.modes import Mode
 from facevault.errors import FaceVaultError
 from facevault.gui.context import AppContext
-from facevault.gui.enroll_page import MODE_CHOICES, heading, mode_label
 from facevault.gui.dialogs import status_of
+from facevault.gui.enroll_page import heading
 from facevault.gui.face_panel import FacePanel
 from facevault.gui.recovery_panel import RecoveryCodePanel
-from facevault.services import session, threat, vaults
+from facevault.services import threat
+from facevault.services.devices import disable_device, enable_device
+from facevault.services.inspect import SlotInfo, describe_slots, explain
+from facevault.services.models import presets
+from facevault.services.modes import change_mode, reenroll
+from facevault.services.progress import ByteProgress, FrameProgress, Progress, Stage, StageProgress
+from facevault.services.recovery import regenerate_recovery
+from facevault.services.unlock import LockedVault
 
 __all__ = ["SecurityPage"]
 
@@ -72,7 +81,7 @@ class SecurityPage(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.vault: Any = None
-        self.mode = "face"
+        self.mode: Mode | None = Mode.FACE
         self._busy = False
         self._done_text = ""
         self.title = heading("Security")
@@ -91,9 +100,9 @@ class SecurityPage(QWidget):
         self.explain.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.explain.setAccessibleName("What an attacker could do")
         self.new_mode = QComboBox()
-        for mode, label, sentence in MODE_CHOICES:
-            self.new_mode.addItem(label, mode)
-            self.new_mode.setItemData(self.new_mode.count() - 1, sentence, Qt.ItemDataRole.ToolTipRole)
+        for mode in Mode:
+            self.new_mode.addItem(mode.title, mode)
+            self.new_mode.setItemData(self.new_mode.count() - 1, mode.sentence, Qt.ItemDataRole.ToolTipRole)
         self.new_mode.currentIndexChanged.connect(lambda _i: self._update_mode_button())
         self.mode_sentence = QLabel()
         self.mode_sentence.setWordWrap(True)
@@ -116,7 +125,7 @@ class SecurityPage(QWidget):
         explain.setWordWrap(True)
         self.rotate = QCheckBox("Also re-encrypt every file under a new key")
         self.preset = QComboBox()
-        for info in session.presets():
+        for info in presets():
             self.preset.addItem(f"{info.name} ({info.bits:.0f}-bit face key)", info.name)
         self.preset.setCurrentIndex(max(0, self.preset.findData(ctx.settings.preset)))
         self.preset.activated.connect(lambda _i: ctx.update_settings(preset=self.preset.currentData()))
@@ -174,12 +183,12 @@ class SecurityPage(QWidget):
         for w in (mode_box, face_box, keys_box, lock_box):
             ov.addWidget(w)
         ov.addStretch(1)
-        self.scroll = _FitScroll()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setWidget(inner)
+        self.scroll_area = _FitScroll()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setWidget(inner)
         o = QVBoxLayout(overview)
         o.setContentsMargins(0, 0, 0, 0)
-        o.addWidget(self.scroll, 1)
+        o.addWidget(self.scroll_area, 1)
         o.addWidget(self.status)
         row = QHBoxLayout()
         row.addWidget(self.back_button)
@@ -228,42 +237,41 @@ class SecurityPage(QWidget):
         if self.vault is None:
             return
         path = self.vault.path
-        infos = vaults.describe_slots(path)
-        self.mode = session.vault_mode(path)
-        names = {"face": "Face", "recovery": "Recovery code", "device": "A computer's keyring",
-                 "face+device": "Face + a paired computer", "face+passphrase": "Face + passphrase"}
+        locked = LockedVault(Path(path), self.vault.header)  # the open vault's own header
+        infos = describe_slots(locked)
+        self.mode = locked.mode
         for info in infos:
-            self.slots.addItem(f"{names.get(info.kind, info.kind)} — {info.detail}")
-        self.device.setChecked(self._this_device_enabled(infos))
-        self.device.setVisible(self.mode == "face")
-        self.device_note.setVisible(self.mode != "face")
-        self.mode_title.setText(f"Mode: {mode_label(self.mode)}")
+            self.slots.addItem(f"{info.title} — {info.detail}")
+        self.device.setChecked(self._this_device_enabled(locked, infos))
+        self.device.setVisible(self.mode is Mode.FACE)
+        self.device_note.setVisible(self.mode is not Mode.FACE)
+        self.mode_title.setText(f"Mode: {self.mode.title if self.mode is not None else 'none'}")
         self.new_mode.setCurrentIndex(max(0, self.new_mode.findData(self.mode)))
         self._update_mode_button()
         self.explain.setText("Working out what an attacker could do…")
-        self.scroll.fit()
-        self.ctx.tasks.call(lambda: explain_text(threat.describe(vaults.explain(path))),
+        self.scroll_area.fit()
+        self.ctx.tasks.call(lambda: explain_text(threat.describe(explain(locked))),
                             on_done=lambda text: self._explained(path, text),
                             on_error=lambda exc: self._explained(path, status_of(exc)))
 
     def _explained(self, path: Path, text: str) -> None:
         if self.vault is not None and Path(self.vault.path) == Path(path):
             self.explain.setText(text)
-            self.scroll.fit()
+            self.scroll_area.fit()
 
     def _update_mode_button(self) -> None:
         target = self.new_mode.currentData()
-        same = target == self.mode
-        self.mode_button.setText("New &passphrase…" if same and target == "face+passphrase"
+        same = target is self.mode
+        self.mode_button.setText("New &passphrase…" if same and target is Mode.FACE_PASSPHRASE
                                  else "C&hange…")
-        self.mode_button.setEnabled(not same or target == "face+passphrase")
-        self.mode_sentence.setText(next(s for m, _l, s in MODE_CHOICES if m == target))
+        self.mode_button.setEnabled(not same or target is Mode.FACE_PASSPHRASE)
+        self.mode_sentence.setText(target.sentence if isinstance(target, Mode) else "")
 
-    def _this_device_enabled(self, infos: list[Any]) -> bool:
-        if self.vault is None or not any(i.kind == "device" for i in infos):
+    def _this_device_enabled(self, locked: LockedVault, infos: list[SlotInfo]) -> bool:
+        if self.vault is None or not any(i.kind is Kind.DEVICE for i in infos):
             return False
         try:
-            return session.device_enabled_here(self.vault.path, self.ctx.secret_store())
+            return locked.device_enabled_here(self.ctx.secret_store())
         except FaceVaultError:
             return False
 
@@ -280,21 +288,21 @@ class SecurityPage(QWidget):
 
     # -- capture, then re-enroll or change the mode ---------------------------------------
 
-    def _second_factor(self, mode: str, *, new: bool) -> tuple[bool, str | None, Any]:
+    def _second_factor(self, mode: Mode | None, *, new: bool) -> tuple[bool, str | None, Any]:
         """(go on, passphrase, keyring store) that sealing in `mode` needs; asks for them."""
         passphrase, store = None, None
-        if mode == "face+passphrase":
+        if mode is Mode.FACE_PASSPHRASE:
             passphrase = self.ctx.dialogs.passphrase(
                 self, "Passphrase",
                 "Type the passphrase or PIN that will open the vault with your face" +
                 (" (a new one is fine)." if not new else "."), twice=True)
             if passphrase is None:
                 return False, None, None
-        if mode == "face+device" or self.rotate.isChecked():
+        if mode is Mode.FACE_DEVICE or self.rotate.isChecked():
             try:
                 store = self.ctx.secret_store()
             except FaceVaultError as exc:
-                if mode == "face+device":
+                if mode is Mode.FACE_DEVICE:
                     self.ctx.dialogs.error(self, exc)
                     return False, None, None
         return True, passphrase, store
@@ -309,9 +317,9 @@ class SecurityPage(QWidget):
         if not go:
             return
 
-        def seal(template: Any) -> Any:
-            return vaults.reenroll(vault, template, rotate_key=rotate, preset=preset,
-                                   device_store=store, passphrase=passphrase)
+        def seal(template: Any) -> Generator[ByteProgress, None, str | None]:
+            return reenroll(vault, template, rotate_key=rotate, preset=preset, store=store,
+                            passphrase=passphrase)
 
         self._done_text = "Done: your new face is enrolled and the old face template is destroyed."
         self._capture_then(seal, "Look at the camera and turn your head slightly from side to side.")
@@ -319,15 +327,15 @@ class SecurityPage(QWidget):
     def start_change_mode(self) -> None:
         if self.vault is None or self._busy:
             return
-        target = self.new_mode.currentData()
-        label = mode_label(target)
-        if target == self.mode:
+        target: Mode = self.new_mode.currentData()
+        label = target.title
+        if target is self.mode:
             text = ("Set a new passphrase? It takes a fresh look at your face; the old passphrase "
                     "stops working.")
         else:
             text = (f"Change this vault to \u201c{label}\u201d? It takes a fresh look at your face "
                     "(the old face template is destroyed).")
-            if target != "face":
+            if target is not Mode.FACE:
                 text += (" Every file is re-encrypted under a new key, so an old copy of the vault "
                          "cannot open files added later; you get a new recovery code.")
         if not self.ctx.dialogs.confirm(self, "Change how the vault opens", text):
@@ -337,9 +345,9 @@ class SecurityPage(QWidget):
             return
         vault, preset = self.vault, self.preset.currentData()
 
-        def seal(template: Any) -> Any:
-            return vaults.change_mode(vault, target, new_template=template, preset=preset,
-                                      passphrase=passphrase, device_store=store)
+        def seal(template: Any) -> Generator[ByteProgress, None, str | None]:
+            return change_mode(vault, target, new_template=template, preset=preset,
+                               passphrase=passphrase, store=store)
 
         self._done_text = f"Done: the vault now opens with \u201c{label}\u201d."
         self._capture_then(seal, f"Changing to \u201c{label}\u201d: look at the camera and turn your "
@@ -348,15 +356,10 @@ class SecurityPage(QWidget):
     def _capture_then(self, seal: Any, title: str) -> None:
         ctx = self.ctx
 
-        def work(spec: str) -> Generator[Any, None, Any]:
+        def work(spec: str) -> Generator[Progress, None, str | None]:
             template = yield from ctx.capture_template(spec)
-            yield "Sealing the new face key…"
-            code = None
-            for item in seal(template):
-                if isinstance(item, str):
-                    code = item
-                else:
-                    yield f"Re-encrypting: {item.done * 100 // max(item.total, 1)}%"
+            yield StageProgress(Stage.SEALING)
+            code: str | None = yield from seal(template)
             return code
 
         self._busy = True
@@ -366,12 +369,15 @@ class SecurityPage(QWidget):
         self.face.start(work, on_progress=self._progress, on_done=self._sealed,
                         on_error=self._failed)
 
-    def _progress(self, value: Any) -> None:
-        if isinstance(value, str):
-            self.face.set_status(value)
-            return
-        self.face.progress.setValue(min(value.good, value.want))
-        self.face.set_status(f"{value.good} of {value.want} good pictures")
+    def _progress(self, value: Progress) -> None:
+        match value:
+            case StageProgress():
+                self.face.set_status(value.text)
+            case ByteProgress(done=done, total=total):
+                self.face.set_status(f"Re-encrypting: {done * 100 // max(total, 1)}%")
+            case FrameProgress(good=good, want=want):
+                self.face.progress.setValue(min(good, want))
+                self.face.set_status(f"{good} of {want} good pictures")
 
     def _sealed(self, code: str | None) -> None:
         self._busy = False
@@ -414,7 +420,7 @@ class SecurityPage(QWidget):
             self.stack.setCurrentIndex(2)
             self.code.show_code(code, "The old recovery code no longer works. This is the new one:")
 
-        self.ctx.tasks.call(lambda: vaults.regenerate_recovery(vault), on_done=done,
+        self.ctx.tasks.call(lambda: regenerate_recovery(vault), on_done=done,
                             on_error=self._slot_failed)
 
     def toggle_device(self, on: bool) -> None:
@@ -437,10 +443,10 @@ class SecurityPage(QWidget):
                                 "This computer can no longer open the vault without a face.")
 
         if on:
-            self.ctx.tasks.call(lambda: vaults.enable_device(vault, store), on_done=done,
+            self.ctx.tasks.call(lambda: enable_device(vault, store), on_done=done,
                                 on_error=self._slot_failed)
         else:
-            self.ctx.tasks.call(lambda: vaults.disable_device(vault, store), on_done=done,
+            self.ctx.tasks.call(lambda: disable_device(vault, store), on_done=done,
                                 on_error=self._slot_failed)
 
     def _slot_failed(self, exc: BaseException) -> None:

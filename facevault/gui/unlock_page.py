@@ -16,17 +16,20 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from collections.abc import Generator
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
+from facevault.core.factors import DeviceFactor, Factors, PassphraseFactor, RecoveryFactor
+from facevault.core.modes import Mode
 from facevault.errors import FaceVaultError, NotRecognisedError
 from facevault.gui.context import AppContext
 from facevault.gui.dialogs import status_of
 from facevault.gui.enroll_page import heading
 from facevault.gui.face_panel import FacePanel
-from facevault.services import keys, session, vaults
+from facevault.services.progress import ChallengeProgress, FrameProgress, Progress, StageProgress
+from facevault.services.unlock import LockedVault, Unlocked, challenge_unlock, live_unlock
 
 __all__ = ["UnlockPage"]
 
@@ -53,7 +56,8 @@ class UnlockPage(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.path: Path | None = None
-        self.mode = "face"
+        self.locked: LockedVault | None = None
+        self.mode: Mode | None = Mode.FACE
         self._challenge = False  # the running attempt uses the liveness challenge
         self._decoding = False  # the challenge passed; the face is being decoded
         self.title = heading("Unlock")
@@ -118,23 +122,25 @@ class UnlockPage(QWidget):
         self.code_row.hide()
         self.code_edit.clear()
         self.pass_edit.clear()
+        self.locked = None
         try:
-            kinds = {s.kind for s in vaults.describe_slots(self.path)}
-            self.mode = session.vault_mode(self.path)
+            self.locked = LockedVault.read(self.path)  # the one read of the header
         except FaceVaultError as exc:
             self.ctx.dialogs.error(self, exc)
             self.cancelled.emit()
             return
-        self.device_button.setVisible("device" in kinds)
+        self.mode = self.locked.mode
+        self.device_button.setVisible(self.locked.has_device_slot)
         notes = {
-            "face+passphrase": "This vault needs your face and its passphrase. Type the passphrase, "
-                               "then look at the camera.",
-            "face+device": "This vault opens with your face on a computer paired with it.",
+            Mode.FACE_PASSPHRASE: "This vault needs your face and its passphrase. Type the "
+                                  "passphrase, then look at the camera.",
+            Mode.FACE_DEVICE: "This vault opens with your face on a computer paired with it.",
         }
-        self.mode_note.setText(notes.get(self.mode, ""))
-        self.mode_note.setVisible(self.mode in notes)
-        self.pass_row.setVisible(self.mode == "face+passphrase")
-        if self.mode == "face+passphrase":
+        note = notes.get(self.mode) if self.mode is not None else None
+        self.mode_note.setText(note or "")
+        self.mode_note.setVisible(note is not None)
+        self.pass_row.setVisible(self.locked.needs_passphrase)
+        if self.locked.needs_passphrase:
             self.face.stop()
             self.retry_button.hide()
             self.face.view.clear("Type the passphrase first")
@@ -144,29 +150,31 @@ class UnlockPage(QWidget):
             return
         self.start()
 
-    def _face_offer(self) -> keys.Offer | None:
+    def _face_offer(self) -> Factors | None:
         """The second factor to go with the face, or None when it cannot be had."""
-        if self.mode == "face+passphrase":
-            return keys.Offer(passphrase=self.pass_edit.text())
-        if self.mode == "face+device":
+        assert self.locked is not None
+        if self.locked.needs_passphrase:
+            return Factors(PassphraseFactor(self.pass_edit.text()))
+        if self.locked.face_uses_keyring:
             try:
-                return keys.Offer(store=self.ctx.secret_store())
+                return Factors(DeviceFactor(self.ctx.secret_store()))
             except FaceVaultError as exc:
                 self.ctx.dialogs.error(self, exc)
                 return None
-        return keys.Offer()
+        return Factors()
 
     def start(self) -> None:
-        if self.path is None or self._busy:
+        if self.locked is None or self._busy:
             return
-        if self.mode == "face+passphrase" and not self.pass_edit.text():
+        if self.locked.needs_passphrase and not self.pass_edit.text():
             self.pass_edit.setFocus()
             self.face.set_status("Type the passphrase first.")
             return
         offer = self._face_offer()
         if offer is None:
             return
-        path, ctx = self.path, self.ctx
+        locked, ctx = self.locked, self.ctx
+        policy = ctx.policy.unlock
         self.retry_button.hide()
         self._challenge = self.liveness
         self._decoding = False
@@ -174,55 +182,51 @@ class UnlockPage(QWidget):
             self.face.progress.setRange(0, 15)
             self.face.progress.setValue(15)
 
-            def make(spec: str) -> Any:
-                return session.unlock_with_challenge(
-                    path, spec, pipeline_factory=ctx.models, allow_still=ctx.allow_still_liveness,
-                    offer=offer)
+            def make(spec: str) -> Generator[Progress, None, Unlocked]:
+                return challenge_unlock(locked, spec, parts=ctx.parts(), offer=offer, policy=policy,
+                                        observer=ctx.challenge())
         else:
-            self.face.progress.setRange(0, int(ctx.unlock_timeout_s))
-            self.face.progress.setValue(int(ctx.unlock_timeout_s))
+            self.face.progress.setRange(0, int(policy.timeout_s))
+            self.face.progress.setValue(int(policy.timeout_s))
 
-            def make(spec: str) -> Any:
-                return session.unlock_live(path, spec, pipeline_factory=ctx.models,
-                                           timeout_s=ctx.unlock_timeout_s, offer=offer)
+            def make(spec: str) -> Generator[Progress, None, Unlocked]:
+                return live_unlock(locked, spec, parts=ctx.parts(), offer=offer, policy=policy)
 
         self.face.start(make, on_progress=self._progress, on_done=self._done, on_error=self._face_failed)
         self.face.setFocus()
 
-    def _progress(self, p: Any) -> None:
-        if isinstance(p, str):  # session.DECODING: the challenge passed
-            self._decoding = True
-            self.face.view.set_overlay(p, "")
-            self.face.set_status(p)
-            return
-        status = getattr(p, "status", None)
-        if status is not None:  # a liveness challenge frame
-            seconds = math.ceil(status.remaining_ms / 1000)
-            if seconds > self.face.progress.maximum():
-                self.face.progress.setRange(0, seconds)
-            self.face.progress.setValue(seconds)
-            self.face.view.set_overlay(status.instruction,
-                                       f"Step {status.step} of {status.steps} · {seconds} s left")
-            obs = p.observation
-            self.face.set_status(
-                f"Liveness check: {status.instruction.lower()}." if obs is not None and obs.ok
-                else f"Liveness check: {self.face.view.face_guidance}.")
-            return
-        self.face.progress.setValue(int(round(p.seconds_left)))
-        if p.observation is not None and p.observation.ok:
-            self.face.set_status("Checking your face…" if p.attempts == 0 else
-                                 "Still checking — hold still")
-        else:
-            self.face.set_status(self.face.view.guidance)
+    def _progress(self, p: Progress) -> None:
+        match p:
+            case StageProgress():  # Stage.DECODING: the challenge passed
+                self._decoding = True
+                self.face.view.set_overlay(p.text, "")
+                self.face.set_status(p.text)
+            case ChallengeProgress(status=status, observation=obs):
+                seconds = math.ceil(status.remaining_ms / 1000)
+                if seconds > self.face.progress.maximum():
+                    self.face.progress.setRange(0, seconds)
+                self.face.progress.setValue(seconds)
+                self.face.view.set_overlay(status.instruction,
+                                           f"Step {status.step} of {status.steps} · {seconds} s left")
+                self.face.set_status(
+                    f"Liveness check: {status.instruction.lower()}." if obs is not None and obs.ok
+                    else f"Liveness check: {self.face.view.face_guidance}.")
+            case FrameProgress(observation=obs):
+                self.face.progress.setValue(int(round(p.seconds_left or 0)))
+                if obs is not None and obs.ok:
+                    self.face.set_status("Checking your face…" if p.attempts == 0 else
+                                         "Still checking — hold still")
+                else:
+                    self.face.set_status(self.face.view.guidance)
 
-    def _done(self, vault: Any) -> None:
+    def _done(self, unlocked: Unlocked) -> None:
         self._busy = False
         self.face.stop()
         assert self.path is not None
         self.ctx.remember_vault(self.path)
         self.code_edit.clear()
         self.pass_edit.clear()
-        self.unlocked.emit(vault)
+        self.unlocked.emit(unlocked.vault)
 
     def _face_failed(self, exc: BaseException) -> None:
         challenge_failed = self._challenge and not self._decoding
@@ -246,27 +250,27 @@ class UnlockPage(QWidget):
 
     def use_code(self) -> None:
         code = self.code_edit.text().strip()
-        if not code or self.path is None or self._busy:
+        if not code or self.locked is None or self._busy:
             return
-        self._run_offer(keys.Offer(recovery_code=code), "Checking the recovery code…")
+        self._run_offer(Factors(RecoveryFactor(code)), "Checking the recovery code…")
 
     def use_device(self) -> None:
-        if self.path is None or self._busy:
+        if self.locked is None or self._busy:
             return
         try:
             store = self.ctx.secret_store()
         except FaceVaultError as exc:
             self.ctx.dialogs.error(self, exc)
             return
-        self._run_offer(keys.Offer(use_device=True, store=store), "Asking this computer's keyring…")
+        self._run_offer(Factors(DeviceFactor(store)), "Asking this computer's keyring…")
 
-    def _run_offer(self, offer: keys.Offer, status: str) -> None:
-        assert self.path is not None
-        path = self.path
+    def _run_offer(self, offer: Factors, status: str) -> None:
+        assert self.locked is not None
+        locked, policy = self.locked, self.ctx.policy.unlock
         self.face.stop()
         self._busy = True
         self.face.set_status(status)
-        self.ctx.tasks.call(lambda: vaults.unlock(path, offer), on_done=self._done,
+        self.ctx.tasks.call(lambda: locked.open(offer, policy), on_done=self._done,
                             on_error=self._offer_failed)
 
     def _offer_failed(self, exc: BaseException) -> None:

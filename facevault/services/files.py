@@ -19,9 +19,15 @@ from pathlib import Path
 
 import numpy as np
 
-from facevault.core import crypto, fileformat, ironmask, kdf as kdf_mod
-from facevault.errors import StorageError
-from facevault.services import keys
+from facevault.core import facekey, fileformat, ironmask
+from facevault.core.facekey import DecodePolicy
+from facevault.core.factors import Factors
+from facevault.core.kdf import KdfParams
+from facevault.core.kinds import Kind
+from facevault.core.progress import ByteProgress
+from facevault.core.sealing import SlotPlan
+from facevault.errors import Hint, StorageError
+from facevault.services.keyslots import recovery_plan
 
 __all__ = ["encrypt_file", "decrypt_file", "atomic_output"]
 
@@ -31,7 +37,7 @@ def atomic_output(dest: Path, *, overwrite: bool = False) -> Iterator[object]:
     """Yield a binary file object that becomes `dest` only if the block completes."""
     dest = Path(dest)
     if dest.exists() and not overwrite:
-        raise StorageError(f"{dest} already exists", hint="choose another output path or pass --overwrite")
+        raise StorageError(f"{dest} already exists", hint=Hint.OVERWRITE_OR_RENAME)
     if dest.is_dir():
         raise StorageError(f"{dest} is a folder", hint="give a file path for the output")
     parent = dest.parent if str(dest.parent) else Path(".")
@@ -60,39 +66,44 @@ def encrypt_file(
     dest: Path,
     template: np.ndarray,
     *,
+    kdf: KdfParams,
     preset: str = ironmask.DEFAULT_PRESET,
-    kdf: kdf_mod.KdfParams = kdf_mod.DEFAULT_PARAMS,
     overwrite: bool = False,
-) -> Generator[int, None, str]:
-    """Seal `src` into `dest` for this face and a new recovery code (returned; show once).
-    Yields plaintext bytes done."""
-    file_key = crypto.random_bytes(crypto.KEY_SIZE)
-    face = keys.seal_face_slot(file_key, template, preset=preset, kdf=kdf)
-    recovery_slot, code = keys.seal_recovery_slot(file_key, kdf=kdf)
-    try:
-        source = open(src, "rb")
-    except OSError as exc:
-        raise StorageError(f"cannot read {src}: {exc.strerror or exc}") from exc
-    with source, atomic_output(dest, overwrite=overwrite) as out:
-        yield from fileformat.encrypt_file_stream(source, out, file_key, [face, recovery_slot])  # type: ignore[arg-type]
-    return code
-
-
-def decrypt_file(
-    src: Path,
-    dest: Path,
-    offer: keys.Offer,
-    *,
-    policy: keys.FaceSlotPolicy = keys.FaceSlotPolicy(),
-    overwrite: bool = False,
-) -> Generator[int, None, None]:
-    """Open `src` with what the user offers and write the plaintext to `dest`."""
+) -> Generator[ByteProgress, None, str]:
+    """Seal `src` into `dest` for this face and a new recovery code; returns the code (show
+    it once)."""
+    face = facekey.enroll(template, preset=preset)
+    fresh = recovery_plan(kdf)
+    plans = [SlotPlan(Kind.FACE, Factors(face), kdf), fresh.plan]
     try:
         source = open(src, "rb")
     except OSError as exc:
         raise StorageError(f"cannot read {src}: {exc.strerror or exc}") from exc
     with source:
-        header = fileformat.read_file_header(source)
-        file_key, _slot = keys.find_key(header.slots, offer, policy)
+        total = os.fstat(source.fileno()).st_size
         with atomic_output(dest, overwrite=overwrite) as out:
-            yield from fileformat.decrypt_file_stream(source, header, file_key, out)  # type: ignore[arg-type]
+            for done in fileformat.seal_file(source, out, plans):  # type: ignore[arg-type]
+                yield ByteProgress(done, total)
+    return fresh.code
+
+
+def decrypt_file(
+    src: Path,
+    dest: Path,
+    offer: Factors,
+    *,
+    policy: DecodePolicy = DecodePolicy(),
+    overwrite: bool = False,
+) -> Generator[ByteProgress, None, None]:
+    """Open `src` with what the person offers and write the plaintext to `dest`."""
+    try:
+        source = open(src, "rb")
+    except OSError as exc:
+        raise StorageError(f"cannot read {src}: {exc.strerror or exc}") from exc
+    with source:
+        total = os.fstat(source.fileno()).st_size
+        header = fileformat.read_file_header(source)
+        unlocked = fileformat.open_file(header, offer, policy=policy)
+        with atomic_output(dest, overwrite=overwrite) as out:
+            for done in unlocked.decrypt(source, out):  # type: ignore[arg-type]
+                yield ByteProgress(done, total)

@@ -32,7 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from facevault.core import recovery
-from facevault.errors import UsageError
+from facevault.core.modes import Mode
+from facevault.errors import Hint, UsageError
 
 __all__ = [
     "FarEstimate",
@@ -106,7 +107,7 @@ def load_measured(path: Path) -> dict[str, FarEstimate]:
         return {}
     except (OSError, ValueError) as exc:
         raise UsageError(f"cannot read the FAR measurement {path}: {exc}",
-                         hint="run `facevault bench accuracy` again or delete the file") from None
+                         hint=Hint.RERUN_ACCURACY) from None
     try:
         source = str(data["source"])
         return {
@@ -140,7 +141,7 @@ class Attack:
 
 @dataclass(frozen=True)
 class ModeFigures:
-    mode: str
+    mode: Mode
     preset_bits: float
     kdf_seconds: float
     far: FarEstimate
@@ -181,7 +182,7 @@ def _attack(name: str, log2_calls: float, kdf_seconds: float, who: str) -> Attac
 
 
 def figures(
-    mode: str,
+    mode: Mode,
     *,
     preset_bits: float,
     kdf_seconds: float,
@@ -194,11 +195,11 @@ def figures(
     for a uniform secret; factors multiply because each guess must get both right."""
     if kdf_seconds <= 0:
         raise ValueError("kdf_seconds must be positive")
-    if mode == "face":
+    if mode is Mode.FACE:
         second, pw = 0.0, None
-    elif mode == "face+passphrase":
+    elif mode is Mode.FACE_PASSPHRASE:
         second, pw = passphrase_bits, passphrase_bits
-    elif mode == "face+device":
+    elif mode is Mode.FACE_DEVICE:
         second, pw = float(DEVICE_SECRET_BITS), None
     else:
         raise UsageError(f"unknown mode {mode!r}")
@@ -213,11 +214,11 @@ def figures(
         _attack("brute force", brute, kdf_seconds, "Trying every possible key"),
     )
     notes: list[str] = []
-    if mode == "face":
+    if mode is Mode.FACE:
         summary = ("Face only: someone with a clear photo of you and a copy of this vault folder "
                    "can open it. Your face is not a secret; this mode is for convenience and "
                    "moving the vault between computers.")
-    elif mode == "face+passphrase":
+    elif mode is Mode.FACE_PASSPHRASE:
         summary = ("Face + passphrase: a copy of the folder and a photo of you are not enough; the "
                    "attacker must also guess the passphrase, one slow guess at a time.")
         notes.append(f"Assuming a passphrase worth {passphrase_bits:.0f} bits "

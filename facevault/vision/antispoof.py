@@ -25,13 +25,13 @@ from typing import Any
 
 import numpy as np
 
-from facevault.errors import ModelError
+from facevault.errors import Hint, ModelError
 
 __all__ = ["AntispoofPrep", "PassiveLiveness", "crop_face"]
 
 log = logging.getLogger(__name__)
 
-_INSTALL_HINT = "Run `facevault models install` to fetch or repair the models."
+_INSTALL_HINT = Hint.INSTALL_MODELS
 
 
 @dataclass(frozen=True)

@@ -12,34 +12,21 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
-
 import numpy as np
 
-from facevault.errors import ModelError
+from facevault.errors import Hint, ModelError
 
-__all__ = ["Preprocessing", "PreprocessingLike", "ArcFaceEmbedder"]
+__all__ = ["EmbedderConstants", "ArcFaceEmbedder"]
 
 log = logging.getLogger(__name__)
 
-_INSTALL_HINT = "Run `facevault models install` to fetch or repair the models."
-
-
-class PreprocessingLike(Protocol):
-    """What the embedder reads from a manifest entry's preprocessing record."""
-
-    input_size: Any  # int or (w, h)
-    colour_order: str  # "RGB" or "BGR"
-    mean: float
-    std: float
-    output_dim: int
-    input_name: str
-    output_name: str
-
 
 @dataclass(frozen=True)
-class Preprocessing:
-    """Preprocessing constants of one embedding model: x' = (x - mean) / std, NCHW float32."""
+class EmbedderConstants:
+    """How to feed one embedding model: x' = (x - mean) / std, NCHW float32, square input.
+
+    Built from the manifest's (or the user's registration) preprocessing record with
+    `from_record`, which refuses records whose constants are not all known."""
 
     input_size: int = 112
     colour_order: str = "RGB"
@@ -49,39 +36,61 @@ class Preprocessing:
     input_name: str = "input"
     output_name: str = "output"
 
+    def __post_init__(self) -> None:
+        if self.colour_order not in ("RGB", "BGR"):
+            raise ModelError(f"Unknown colour order {self.colour_order!r}")
+        if self.input_size < 16 or self.output_dim < 1 or not self.std:
+            raise ModelError("Bad embedder constants (input size, output dimension or std)")
 
-def _size_of(input_size: Any) -> int:
+    @classmethod
+    def from_record(cls, record: object, model_name: str = "the model") -> EmbedderConstants:
+        missing = [k for k in ("colour_order", "mean", "std", "input_name", "output_name",
+                               "input_size", "output_dim") if getattr(record, k, None) is None]
+        if missing or not getattr(record, "verified", True):
+            raise ModelError(
+                f"The preprocessing of {model_name} is not recorded ({', '.join(missing) or 'unverified'}).",
+                hint=Hint.REGISTER_MODEL,
+            )
+        order = str(getattr(record, "colour_order")).upper()
+        if order not in ("RGB", "BGR"):
+            raise ModelError(f"Unknown colour order {order!r} for {model_name}")
+        return cls(
+            input_size=_size_of(getattr(record, "input_size")),
+            colour_order=order,
+            mean=float(getattr(record, "mean")),
+            std=float(getattr(record, "std")),
+            output_dim=int(getattr(record, "output_dim")),
+            input_name=str(getattr(record, "input_name")),
+            output_name=str(getattr(record, "output_name")),
+        )
+
+
+def _size_of(input_size: object) -> int:
     if isinstance(input_size, (tuple, list)):
         w, h = int(input_size[0]), int(input_size[-1])
         if w != h:
             raise ModelError(f"Only square embedder inputs are supported, got {input_size}")
         return w
-    return int(input_size)
+    if isinstance(input_size, int):
+        return input_size
+    raise ModelError(f"Bad embedder input size {input_size!r}")
 
 
 class ArcFaceEmbedder:
     """Owns one onnxruntime session. embed() maps an aligned crop to a unit vector."""
 
     def __init__(
-        self, model_path: str | Path, preprocessing: PreprocessingLike, *, threads: int = 2
+        self, model_path: str | Path, constants: EmbedderConstants, *, threads: int = 2
     ) -> None:
         path = Path(model_path)
         if not path.is_file():
-            raise ModelError(f"Face embedding model not found: {path}", hint=_INSTALL_HINT)
-        missing = [
-            k for k in ("colour_order", "mean", "std", "input_name", "output_name")
-            if getattr(preprocessing, k, None) is None
-        ]
-        if missing:
-            raise ModelError(
-                f"The preprocessing of {path.name} is not recorded ({', '.join(missing)} missing).",
-                hint="Register the model with its constants: `facevault models register`.",
-            )
-        order = str(preprocessing.colour_order).upper()
-        if order not in ("RGB", "BGR"):
-            raise ModelError(f"Unknown colour order {preprocessing.colour_order!r} for {path.name}")
-        self.size = _size_of(preprocessing.input_size)
-        self.bgr = order == "BGR"
+            raise ModelError(f"Face embedding model not found: {path}", hint=Hint.INSTALL_MODELS)
+        if not isinstance(constants, EmbedderConstants):
+            constants = EmbedderConstants.from_record(constants, path.name)
+        preprocessing = constants
+        self.constants = constants
+        self.size = constants.input_size
+        self.bgr = constants.colour_order == "BGR"
         self.mean = np.float32(preprocessing.mean)
         self.std = np.float32(preprocessing.std)
         self.output_dim = int(preprocessing.output_dim)
@@ -105,9 +114,18 @@ class ArcFaceEmbedder:
         except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types
             raise ModelError(
                 f"Face embedding model could not be loaded ({path.name}): {exc}",
-                hint=_INSTALL_HINT,
+                hint=Hint.INSTALL_MODELS,
             ) from exc
         self._check_graph(path.name)
+
+    @classmethod
+    def from_entry(cls, entry: object, *, threads: int = 2) -> ArcFaceEmbedder:
+        """From a modelstore.ModelEntry (its path and preprocessing record)."""
+        name = str(getattr(entry, "name", "the model"))
+        record = getattr(entry, "preprocessing", None)
+        if record is None:
+            raise ModelError(f"The manifest gives no preprocessing for {name}.", hint=Hint.REGISTER_MODEL)
+        return cls(getattr(entry, "path"), EmbedderConstants.from_record(record, name), threads=threads)
 
     def _check_graph(self, name: str) -> None:
         inputs = {i.name: i for i in self._session.get_inputs()}

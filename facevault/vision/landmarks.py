@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from facevault.errors import ModelError
+from facevault.errors import Hint, ModelError
 from facevault.vision.native_log import native_stderr_to_log
 
 __all__ = ["DetectedFace", "FaceLandmarker"]
@@ -88,7 +88,7 @@ class FaceLandmarker:
         if not path.is_file():
             raise ModelError(
                 f"Face landmark model not found: {path}",
-                hint="Run `facevault models install` to fetch the models.",
+                hint=Hint.INSTALL_MODELS,
             )
         from mediapipe.tasks.python.core.base_options import BaseOptions
         from mediapipe.tasks.python.vision import face_landmarker as mp_fl
@@ -111,7 +111,7 @@ class FaceLandmarker:
         except (RuntimeError, ValueError) as exc:
             raise ModelError(
                 f"Face landmark model could not be loaded ({path.name}): {exc}",
-                hint="The file may be corrupt; run `facevault models install` again.",
+                hint=Hint.INSTALL_MODELS,
             ) from exc
         self.video = video
         self.max_faces = max_faces

@@ -2,8 +2,9 @@
 
 Role: wire an injected FaceLandmarker and ArcFaceEmbedder into `FacePipeline.process`,
 which never raises for a bad frame (it returns ok=False with a code and a plain reason)
-and raises only for model errors. `fuse` averages good observations into a Template;
-`collect` is the generator that enroll/unlock services and the GUI drive.
+and raises only for model errors. `fuse` averages good observations into a Template. The
+loop over frames is services.capture; the benchmarks run this same pipeline with
+`QualityGates.off()` (every detected face embedded, the failing gate reported).
 
 May import: stdlib, numpy, facevault.errors, facevault.paths, facevault.modelstore,
 facevault.vision.*; cv2/mediapipe/onnxruntime only through the modules it builds.
@@ -13,14 +14,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from facevault.errors import ModelError, NoUsableFaceError
+from facevault.errors import NoUsableFaceError
 from facevault.vision.align import ARCFACE_TEMPLATE, five_points, similarity_transform, warp
 from facevault.vision.quality import QualityGates, Verdict, assess, choose_face, measure
 
@@ -34,9 +35,7 @@ __all__ = [
     "FacePipeline",
     "StageTimes",
     "Template",
-    "CollectProgress",
     "fuse",
-    "collect",
 ]
 
 log = logging.getLogger(__name__)
@@ -69,6 +68,8 @@ class FaceObservation:
     embedding: (512,) float32 unit L2 norm, None when not ok.
     box: (x, y, w, h) frame pixels of the chosen face. landmarks: (478, 3) float32 pixels.
     aligned: (112, 112, 3) uint8 RGB crop that was embedded (None when no face chosen).
+    gate_code: the quality gate that failed; with gates not enforced the observation is
+    still ok and this says which gate would have refused it.
     """
 
     origin: str
@@ -82,6 +83,7 @@ class FaceObservation:
     quality: float = 0.0
     aligned: np.ndarray | None = field(default=None, repr=False)
     times: StageTimes = StageTimes()
+    gate_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,22 +92,6 @@ class Template:
 
     embedding: np.ndarray = field(repr=False)
     count: int
-
-
-@dataclass(frozen=True)
-class CollectProgress:
-    """One step of `collect`. done=True on the last item, which carries the observations."""
-
-    frames_seen: int
-    good: int
-    want: int
-    last: FaceObservation | None
-    done: bool = False
-    observations: tuple[FaceObservation, ...] = ()
-
-    @property
-    def last_reason(self) -> str | None:
-        return self.last.reason if self.last is not None else None
 
 
 class FacePipeline:
@@ -132,11 +118,7 @@ class FacePipeline:
         from facevault import modelstore
 
         lm_path = modelstore.model_path("landmarker")
-        entry = modelstore.embedder_entry()
-        emb_path, prep = entry.path, entry.preprocessing
-        if prep is None:
-            raise ModelError(f"The manifest gives no preprocessing for {entry.name}.")
-        embedder = ArcFaceEmbedder(emb_path, prep, threads=threads)
+        embedder = ArcFaceEmbedder.from_entry(modelstore.embedder_entry(), threads=threads)
         landmarker = FaceLandmarker(lm_path, video=video)
         return cls(landmarker, embedder, gates)
 
@@ -174,8 +156,9 @@ class FacePipeline:
             assert refusal is not None
             return FaceObservation(
                 origin, False, refusal.reason, refusal.code,
-                times=StageTimes(landmarks_ms=(t1 - t0) * 1e3),
+                times=StageTimes(landmarks_ms=(t1 - t0) * 1e3), gate_code=refusal.code,
             )
+        advisory = refusal.advisory if refusal is not None else None
         five = five_points(face.landmarks)
         try:
             m, residual = similarity_transform(five, ARCFACE_TEMPLATE)
@@ -192,6 +175,7 @@ class FacePipeline:
             origin, True, None, None, embedding, face.box, face.landmarks, face.blendshapes,
             verdict.quality, aligned,
             StageTimes((t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3),
+            gate_code=advisory or verdict.advisory,
         )
 
     @staticmethod
@@ -202,6 +186,7 @@ class FacePipeline:
         return FaceObservation(
             origin, False, verdict.reason, verdict.code, None, face.box, face.landmarks,
             face.blendshapes, 0.0, aligned, StageTimes((t1 - t0) * 1e3, (t2 - t1) * 1e3, 0.0),
+            gate_code=verdict.code,
         )
 
 
@@ -231,33 +216,3 @@ def fuse(
     if norm < 1e-9:
         raise NoUsableFaceError("The face observations cancel out; try again.")
     return Template((mean / norm).astype(np.float32), len(vecs))
-
-
-def collect(
-    source: Iterable[FrameLike],
-    pipeline: FacePipeline,
-    *,
-    want: int,
-    max_frames: int,
-    stop: Callable[[], bool] | None = None,
-) -> Iterator[CollectProgress]:
-    """Process frames until `want` good observations, `max_frames` frames, or stop().
-
-    Yields a CollectProgress after every frame; the last one has done=True and carries
-    the good observations (possibly fewer than want: the caller decides what that means).
-    """
-    good: list[FaceObservation] = []
-    seen = 0
-    last: FaceObservation | None = None
-    for frame in source:
-        if stop is not None and stop():
-            break
-        last = pipeline.process(frame)
-        seen += 1
-        if last.ok:
-            good.append(last)
-        finished = len(good) >= want or seen >= max_frames
-        if finished:
-            break
-        yield CollectProgress(seen, len(good), want, last)
-    yield CollectProgress(seen, len(good), want, last, done=True, observations=tuple(good))

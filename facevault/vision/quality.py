@@ -55,6 +55,13 @@ class QualityGates:
     max_pitch_deg: float = 30.0
     max_residual: float = 8.5  # RMS of the 5-point fit, in template pixels (112 scale)
     min_sharpness: float = 0.05  # var(Laplacian) / (var(gray) + 25) on the aligned crop
+    enforce: bool = True  # False: report what would fail (Verdict.advisory) but accept
+
+    @classmethod
+    def off(cls) -> QualityGates:
+        """The default thresholds, reported but not enforced (benchmarks: every detected
+        face is embedded, the largest when there are several)."""
+        return cls(enforce=False)
 
 
 @dataclass(frozen=True)
@@ -70,13 +77,15 @@ class QualityMeasures:
 
 @dataclass(frozen=True)
 class Verdict:
-    """ok=True with code/reason None, or ok=False with a code from REASONS and its sentence."""
+    """ok=True with code/reason None, or ok=False with a code from REASONS and its sentence.
+    With gates that are not enforced, ok=True and `advisory` names the gate that would fail."""
 
     ok: bool
     code: str | None
     reason: str | None
     quality: float  # 0..1, higher is better; 0 when not ok
     measures: QualityMeasures | None = None
+    advisory: str | None = None
 
     @classmethod
     def fail(cls, code: str, measures: QualityMeasures | None = None) -> Verdict:
@@ -92,6 +101,8 @@ def choose_face(
     ranked = sorted(faces, key=lambda f: f.area, reverse=True)
     if len(ranked) > 1 and ranked[0].area > 0:
         if ranked[1].area / ranked[0].area > gates.several_faces_area_ratio:
+            if not gates.enforce:
+                return ranked[0], Verdict(True, None, None, 0.0, advisory="several_faces")
             return None, Verdict.fail("several_faces")
     return ranked[0], None
 
@@ -155,6 +166,13 @@ def assess(m: QualityMeasures, gates: QualityGates) -> Verdict:
     Pose comes before size because a turned head shortens the eye distance: the user
     should first be told to look at the camera, not to move closer.
     """
+    verdict = _assess(m, gates)
+    if verdict.ok or gates.enforce:
+        return verdict
+    return Verdict(True, None, None, _score(m, gates), m, advisory=verdict.code)
+
+
+def _assess(m: QualityMeasures, gates: QualityGates) -> Verdict:
     if m.luminance < gates.min_luminance:
         return Verdict.fail("too_dark", m)
     if m.luminance > gates.max_luminance or m.clipped_fraction > gates.max_clipped_fraction:

@@ -13,6 +13,7 @@ import pytest
 
 from facevault.core import fileformat, slots
 from facevault.core.crypto import AuthenticationError
+from facevault.core.kinds import Kind
 from facevault.core.kdf import TEST_PARAMS
 from facevault.core.stream import CHUNK_SIZE, drain
 from facevault.errors import IntegrityError, NotRecognisedError
@@ -39,7 +40,7 @@ def _decrypt(data: bytes, secret: bytes, kind: str = "recovery", *,
         return out.getvalue()
     key = None
     for slot in header.slots:
-        if slot.kind == kind:
+        if slot.kind.label == kind:
             if (slot, secret) not in _OPENED:
                 _OPENED[slot, secret] = slots.try_open_slot(slot, [secret], max_tries=1)
             key = _OPENED[slot, secret]
@@ -59,8 +60,8 @@ _OPENED: dict[tuple[slots.Slot, bytes], bytes | None] = {}  # slot results are d
 def keyed() -> tuple[bytes, list[slots.Slot]]:
     key = fileformat.new_file_key()
     return key, [
-        slots.seal_slot("device", key, b"device secret", kdf=TEST_PARAMS, public=b"entry"),
-        slots.seal_slot("recovery", key, SECRET, kdf=TEST_PARAMS),
+        slots.seal_slot(Kind.DEVICE, key, b"device secret", kdf=TEST_PARAMS, public=b"entry"),
+        slots.seal_slot(Kind.RECOVERY, key, SECRET, kdf=TEST_PARAMS),
     ]
 
 
@@ -152,7 +153,7 @@ def _outcome(record: dict) -> str:
     secret = bytes.fromhex(record["secret"])
     key = None
     for slot in header.slots:
-        if slot.kind == record["kind"]:
+        if slot.kind.label == record["kind"]:
             key = slots.try_open_slot(slot, [secret], max_tries=1)
             if key is not None:
                 break

@@ -8,6 +8,7 @@ import struct
 import pytest
 
 from facevault.core import slots
+from facevault.core.kinds import Kind
 from facevault.core.kdf import TEST_PARAMS, KdfParams
 from facevault.core.slots import Slot, decode_slot, decode_slots, encode_slot, encode_slots
 from facevault.errors import IntegrityError, NotRecognisedError
@@ -18,19 +19,19 @@ SECRET = b"correct horse"
 
 @pytest.fixture(scope="module")
 def face_slot() -> Slot:
-    return slots.seal_slot("face", MASTER, SECRET, kdf=TEST_PARAMS, public=b"helper bytes")
+    return slots.seal_slot(Kind.FACE, MASTER, SECRET, kdf=TEST_PARAMS, public=b"helper bytes")
 
 
 def test_round_trip(face_slot: Slot) -> None:
     assert slots.open_slot(face_slot, SECRET) == MASTER
-    assert face_slot.kind == "face" and face_slot.public == b"helper bytes"
+    assert face_slot.kind is Kind.FACE and face_slot.public == b"helper bytes"
     assert len(face_slot.slot_id) == 8 and len(face_slot.salt) == 16
     assert len(face_slot.nonce) == 12 and len(face_slot.wrapped_key) == 48
 
 
 def test_fresh_randomness_per_seal() -> None:
-    a = slots.seal_slot("recovery", MASTER, SECRET, kdf=TEST_PARAMS)
-    b = slots.seal_slot("recovery", MASTER, SECRET, kdf=TEST_PARAMS)
+    a = slots.seal_slot(Kind.RECOVERY, MASTER, SECRET, kdf=TEST_PARAMS)
+    b = slots.seal_slot(Kind.RECOVERY, MASTER, SECRET, kdf=TEST_PARAMS)
     assert a.slot_id != b.slot_id and a.salt != b.salt and a.nonce != b.nonce
     assert a.wrapped_key != b.wrapped_key
 
@@ -46,8 +47,8 @@ def test_wrong_secret_is_not_recognised(face_slot: Slot) -> None:
 @pytest.mark.parametrize(
     "change",
     [
-        {"kind": "device"},
-        {"kind": "recovery"},
+        {"kind": Kind.DEVICE},
+        {"kind": Kind.RECOVERY},
         {"kdf": KdfParams(time_cost=2, memory_kib=8192, parallelism=1)},
         {"public": b"helper bytez"},
         {"public": b""},
@@ -73,7 +74,7 @@ def test_kdf_downgrade_in_encoding_fails(face_slot: Slot) -> None:
 
 
 def test_every_byte_flip_of_encoding_fails_closed() -> None:
-    slot = slots.seal_slot("device", MASTER, SECRET, kdf=TEST_PARAMS, public=b"entry")
+    slot = slots.seal_slot(Kind.DEVICE, MASTER, SECRET, kdf=TEST_PARAMS, public=b"entry")
     raw = encode_slot(slot)
     for i in range(len(raw)):
         bad = bytearray(raw)
@@ -108,7 +109,7 @@ def test_encoding_round_trip_exact(face_slot: Slot) -> None:
     raw = encode_slot(face_slot)
     assert decode_slot(raw) == face_slot
     assert encode_slot(decode_slot(raw)) == raw
-    many = [face_slot, slots.seal_slot("recovery", MASTER, b"x", kdf=TEST_PARAMS)]
+    many = [face_slot, slots.seal_slot(Kind.RECOVERY, MASTER, b"x", kdf=TEST_PARAMS)]
     blob = encode_slots(many)
     assert decode_slots(blob) == many
     assert encode_slots(decode_slots(blob)) == blob
@@ -138,14 +139,14 @@ def test_decode_rejects_malformed(face_slot: Slot) -> None:
 
 
 def test_input_validation() -> None:
-    with pytest.raises(ValueError):
-        slots.seal_slot("iris", MASTER, SECRET, kdf=TEST_PARAMS)
-    with pytest.raises(ValueError):
-        slots.seal_slot("face", MASTER[:16], SECRET, kdf=TEST_PARAMS)
     with pytest.raises(TypeError):
-        slots.seal_slot("face", MASTER, "secret", kdf=TEST_PARAMS)  # type: ignore[arg-type]
+        slots.seal_slot("iris", MASTER, SECRET, kdf=TEST_PARAMS)  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        slots.seal_slot(Kind.FACE, MASTER[:16], SECRET, kdf=TEST_PARAMS)
     with pytest.raises(TypeError):
-        slots.seal_slot("face", MASTER, SECRET, kdf=TEST_PARAMS, public="x")  # type: ignore[arg-type]
+        slots.seal_slot(Kind.FACE, MASTER, "secret", kdf=TEST_PARAMS)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        slots.seal_slot(Kind.FACE, MASTER, SECRET, kdf=TEST_PARAMS, public="x")  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         encode_slots([])
     with pytest.raises(TypeError):

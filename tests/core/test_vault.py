@@ -12,15 +12,16 @@ from pathlib import Path
 import pytest
 
 from facevault.core import slots
+from facevault.core.kinds import Kind
 from facevault.core.kdf import TEST_PARAMS
 from facevault.core.slots import Slot
 from facevault.core.stream import CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE
 from facevault.core.vault import (
     OBJECTS_DIR,
     OpenVault,
-    Progress,
-    create_vault,
-    open_vault,
+    ByteProgress,
+    _create_vault_from_parts as create_vault,
+    _open_vault_with_key as open_vault,
     read_header,
 )
 from facevault.core.vault_header import HEADER_NAME, encode_header, parse_header
@@ -33,7 +34,7 @@ OTHER_KEY = bytes(range(1, 33))
 
 @pytest.fixture(scope="module")
 def slot() -> Slot:
-    return slots.seal_slot("recovery", KEY, b"recovery secret", kdf=TEST_PARAMS)
+    return slots.seal_slot(Kind.RECOVERY, KEY, b"recovery secret", kdf=TEST_PARAMS)
 
 
 @pytest.fixture
@@ -51,7 +52,7 @@ def objects(path: Path) -> list[Path]:
     return sorted((path / OBJECTS_DIR).iterdir())
 
 
-def drain(gen) -> list[Progress]:
+def drain(gen) -> list[ByteProgress]:
     return list(gen)
 
 
@@ -64,14 +65,14 @@ def test_round_trip_add_list_extract_remove(vault: OpenVault, tmp_path: Path) ->
     src.write_bytes(content)
     os.utime(src, (1_600_000_000.5, 1_600_000_000.5))
     progress = drain(vault.add_file(src))
-    assert progress[-1] == Progress(len(content), len(content))
+    assert progress[-1] == ByteProgress(len(content), len(content))
     assert [p.done for p in progress] == sorted(p.done for p in progress)
     vault.add_bytes("notes/ä ü.txt", b"hello")
     vault.add_bytes("empty", b"")
 
-    names = [e.name for e in vault.list()]
+    names = [e.name for e in vault.entries()]
     assert names == ["empty", "notes/ä ü.txt", "photo.jpg"]
-    photo = next(e for e in vault.list() if e.name == "photo.jpg")
+    photo = next(e for e in vault.entries() if e.name == "photo.jpg")
     assert photo.size == len(content) and photo.mtime == 1_600_000_000.5
 
     out = tmp_path / "out.jpg"
@@ -82,7 +83,7 @@ def test_round_trip_add_list_extract_remove(vault: OpenVault, tmp_path: Path) ->
     assert vault.read_bytes("empty") == b""
 
     vault.remove("photo.jpg")
-    assert [e.name for e in vault.list()] == ["empty", "notes/ä ü.txt"]
+    assert [e.name for e in vault.entries()] == ["empty", "notes/ä ü.txt"]
     assert len(objects(vault.path)) == 2  # the removed file's object is gone
     with pytest.raises(UsageError):
         vault.read_bytes("photo.jpg")
@@ -96,11 +97,11 @@ def test_reopen_from_a_copy_at_another_path(vault: OpenVault, tmp_path: Path) ->
     copy = tmp_path / "elsewhere" / "copied vault"
     shutil.copytree(vault.path, copy)
     reopened = open_vault(copy, KEY)
-    assert reopened.list() == vault.list()
+    assert reopened.entries() == vault.entries()
     assert reopened.read_bytes("b") == vault.read_bytes("b")
     assert reopened.header.vault_id == vault.header.vault_id
     reopened.add_bytes("c", b"only in the copy")
-    assert [e.name for e in open_vault(vault.path, KEY).list()] == ["a", "b"]
+    assert [e.name for e in open_vault(vault.path, KEY).entries()] == ["a", "b"]
 
 
 def test_names_and_sizes_are_not_visible_outside(vault: OpenVault) -> None:
@@ -119,7 +120,7 @@ def test_create_refuses_a_non_empty_folder(tmp_path: Path, slot: Slot) -> None:
     with pytest.raises(StorageError):
         create_vault(tmp_path / "file", KEY, [slot])
     (tmp_path / "empty").mkdir()
-    assert create_vault(tmp_path / "empty", KEY, [slot]).list() == []
+    assert create_vault(tmp_path / "empty", KEY, [slot]).entries() == []
     with pytest.raises(ValueError):
         create_vault(tmp_path / "noslots", KEY, [])
     assert not (tmp_path / "noslots").exists()
@@ -150,7 +151,7 @@ def test_read_header_public_view_and_errors(vault: OpenVault, tmp_path: Path, sl
 def test_bad_names_are_refused(vault: OpenVault, name: str) -> None:
     with pytest.raises(UsageError):
         vault.add_bytes(name, b"x")
-    assert vault.list() == []
+    assert vault.entries() == []
 
 
 def test_names_are_data_never_paths(vault: OpenVault, tmp_path: Path) -> None:
@@ -159,7 +160,7 @@ def test_names_are_data_never_paths(vault: OpenVault, tmp_path: Path) -> None:
         vault.add_bytes(name, name.encode("utf-8", "surrogatepass"))
     dest = tmp_path / "out"
     dest.mkdir()
-    for i, entry in enumerate(vault.list()):
+    for i, entry in enumerate(vault.entries()):
         target = dest / f"{i}.bin"
         drain(vault.extract(entry.name, target))
         assert target.read_bytes() == entry.name.encode()
@@ -307,7 +308,7 @@ def test_index_from_another_vault_is_rejected(tmp_path: Path, slot: Slot) -> Non
     shutil.copy(b.path / INDEX_NAME, a.path / INDEX_NAME)
     with pytest.raises(IntegrityError, match="another vault"):
         open_vault(a.path, KEY)
-    other_slot = slots.seal_slot("recovery", OTHER_KEY, b"s", kdf=TEST_PARAMS)
+    other_slot = slots.seal_slot(Kind.RECOVERY, OTHER_KEY, b"s", kdf=TEST_PARAMS)
     c = create_vault(tmp_path / "c", OTHER_KEY, [other_slot])
     shutil.copy(c.path / INDEX_NAME, a.path / INDEX_NAME)
     with pytest.raises(IntegrityError):
@@ -317,7 +318,7 @@ def test_index_from_another_vault_is_rejected(tmp_path: Path, slot: Slot) -> Non
 def test_swapped_object_files_are_rejected(vault: OpenVault) -> None:
     vault.add_bytes("A", b"a" * 5000)
     vault.add_bytes("B", b"b" * 5000)
-    entry = {e.name: e for e in vault.list()}
+    entry = {e.name: e for e in vault.entries()}
     path_a = vault.path / OBJECTS_DIR / f"{entry['A'].object_id}.fvo"
     path_b = vault.path / OBJECTS_DIR / f"{entry['B'].object_id}.fvo"
     data_a, data_b = path_a.read_bytes(), path_b.read_bytes()
@@ -342,16 +343,16 @@ def test_rolled_back_index_is_refused_when_the_generation_is_known(vault: OpenVa
         open_vault(vault.path, KEY, min_generation=seen)
     with pytest.raises(IntegrityError, match="older"):
         vault.add_bytes("c", b"3")  # a writer never goes back either
-    assert [e.name for e in open_vault(vault.path, KEY).list()] == ["a"]
+    assert [e.name for e in open_vault(vault.path, KEY).entries()] == ["a"]
 
 
 def test_two_open_vaults_do_not_lose_each_others_writes(vault: OpenVault) -> None:
     other = open_vault(vault.path, KEY)
     vault.add_bytes("from first", b"1")
     other.add_bytes("from second", b"2")  # re-reads the index under the lock first
-    assert [e.name for e in open_vault(vault.path, KEY).list()] == ["from first", "from second"]
+    assert [e.name for e in open_vault(vault.path, KEY).entries()] == ["from first", "from second"]
     vault.refresh()
-    assert len(vault.list()) == 2
+    assert len(vault.entries()) == 2
 
 
 # -- slots, re-keying, gc ------------------------------------------------------------------
@@ -359,7 +360,7 @@ def test_two_open_vaults_do_not_lose_each_others_writes(vault: OpenVault) -> Non
 
 def test_replace_slots_keeps_the_master_key(vault: OpenVault, slot: Slot) -> None:
     vault.add_bytes("a", b"x")
-    extra = slots.seal_slot("device", KEY, b"device secret", kdf=TEST_PARAMS)
+    extra = slots.seal_slot(Kind.DEVICE, KEY, b"device secret", kdf=TEST_PARAMS)
     vault.replace_slots([slot, extra])
     header = read_header(vault.path)
     assert header.slots == (slot, extra) and vault.header.slots == (slot, extra)
@@ -377,16 +378,16 @@ def test_rotate_master_key(vault: OpenVault, tmp_path: Path) -> None:
     old_objects = {p.name for p in objects(vault.path)}
     old_copy = tmp_path / "old copy"
     shutil.copytree(vault.path, old_copy)
-    new_slot = slots.seal_slot("recovery", OTHER_KEY, b"new secret", kdf=TEST_PARAMS)
+    new_slot = slots.seal_slot(Kind.RECOVERY, OTHER_KEY, b"new secret", kdf=TEST_PARAMS)
 
-    progress = drain(vault.rotate_master_key(OTHER_KEY, [new_slot]))
+    progress = drain(vault._rotate_from_parts(OTHER_KEY, [new_slot]))
     total = sum(map(len, contents.values()))
-    assert progress[-1] == Progress(total, total)
+    assert progress[-1] == ByteProgress(total, total)
 
     with pytest.raises(IntegrityError):
         open_vault(vault.path, KEY)
     reopened = open_vault(vault.path, OTHER_KEY)
-    assert {e.name: reopened.read_bytes(e.name) for e in reopened.list()} == contents
+    assert {e.name: reopened.read_bytes(e.name) for e in reopened.entries()} == contents
     assert old_objects.isdisjoint(p.name for p in objects(vault.path))
     assert len(objects(vault.path)) == 3
     assert not (vault.path / "index.next.fve").exists()
@@ -399,14 +400,14 @@ def test_rotate_master_key(vault: OpenVault, tmp_path: Path) -> None:
 def test_rotate_refuses_a_tampered_object_and_keeps_the_old_key(vault: OpenVault) -> None:
     vault.add_bytes("a", b"alpha" * 100)
     vault.add_bytes("b", b"beta" * 100)
-    victim = vault.path / OBJECTS_DIR / f"{vault.list()[1].object_id}.fvo"
+    victim = vault.path / OBJECTS_DIR / f"{vault.entries()[1].object_id}.fvo"
     data = bytearray(victim.read_bytes())
     data[-1] ^= 1
     victim.write_bytes(bytes(data))
     before = snapshot(vault.path)
-    new_slot = slots.seal_slot("recovery", OTHER_KEY, b"new secret", kdf=TEST_PARAMS)
+    new_slot = slots.seal_slot(Kind.RECOVERY, OTHER_KEY, b"new secret", kdf=TEST_PARAMS)
     with pytest.raises(IntegrityError, match="'b'"):
-        drain(vault.rotate_master_key(OTHER_KEY, [new_slot]))
+        drain(vault._rotate_from_parts(OTHER_KEY, [new_slot]))
     assert snapshot(vault.path) == before
     assert open_vault(vault.path, KEY).read_bytes("a") == b"alpha" * 100
 

@@ -18,13 +18,14 @@ import pytest
 
 from facevault.core import fsutil, slots
 from facevault.core.kdf import TEST_PARAMS
+from facevault.core.kinds import Kind
 from facevault.core.slots import Slot
 from facevault.core.vault import (
     OBJECTS_DIR,
     PENDING_INDEX_NAME,
     OpenVault,
-    create_vault,
-    open_vault,
+    _create_vault_from_parts as create_vault,
+    _open_vault_with_key as open_vault,
 )
 from facevault.core.vault_header import HEADER_NAME
 from facevault.errors import IntegrityError, StorageError, VaultBusyError
@@ -35,15 +36,16 @@ PRELUDE = """
 import os, sys
 from pathlib import Path
 from facevault.core import fsutil, slots, vault as vault_mod
+from facevault.core.kinds import Kind
 from facevault.core.kdf import TEST_PARAMS
 path, key = Path(sys.argv[1]), bytes.fromhex(sys.argv[2])
-v = vault_mod.open_vault(path, key)
+v = vault_mod._open_vault_with_key(path, key)
 """
 
 
 @pytest.fixture(scope="module")
 def slot() -> Slot:
-    return slots.seal_slot("recovery", KEY, b"recovery secret", kdf=TEST_PARAMS)
+    return slots.seal_slot(Kind.RECOVERY, KEY, b"recovery secret", kdf=TEST_PARAMS)
 
 
 @pytest.fixture
@@ -67,7 +69,7 @@ def run_child(vault: OpenVault, body: str) -> int:
 
 def state(path: Path, key: bytes = KEY) -> dict[str, bytes]:
     v = open_vault(path, key)
-    return {e.name: v.read_bytes(e.name) for e in v.list()}
+    return {e.name: v.read_bytes(e.name) for e in v.entries()}
 
 
 def debris(path: Path) -> list[str]:
@@ -133,8 +135,8 @@ def test_killed_during_rotation_before_the_header_keeps_the_old_key(vault: OpenV
             return real(target, **kw)
         fsutil.atomic_write = crash_on_header
         new = bytes.fromhex({NEW_KEY.hex()!r})
-        s = slots.seal_slot("recovery", new, b"n", kdf=TEST_PARAMS)
-        list(v.rotate_master_key(new, [s]))
+        s = slots.seal_slot(Kind.RECOVERY, new, b"n", kdf=TEST_PARAMS)
+        list(v._rotate_from_parts(new, [s]))
     """)
     assert code == 9
     assert (vault.path / PENDING_INDEX_NAME).exists()
@@ -150,8 +152,8 @@ def test_killed_during_rotation_after_the_header_opens_with_the_new_key(vault: O
     code = run_child(vault, f"""
         vault_mod.OpenVault._replace = lambda self, *a: os._exit(9)
         new = bytes.fromhex({NEW_KEY.hex()!r})
-        s = slots.seal_slot("recovery", new, b"n", kdf=TEST_PARAMS)
-        list(v.rotate_master_key(new, [s]))
+        s = slots.seal_slot(Kind.RECOVERY, new, b"n", kdf=TEST_PARAMS)
+        list(v._rotate_from_parts(new, [s]))
     """)
     assert code == 9
     with pytest.raises(IntegrityError):
@@ -291,9 +293,9 @@ def test_disk_full_during_rotation_keeps_the_old_key(vault: OpenVault,
         real(fobj)
 
     monkeypatch.setattr(fsutil, "fsync_file", fail_on_header)
-    new_slot = slots.seal_slot("recovery", NEW_KEY, b"n", kdf=TEST_PARAMS)
+    new_slot = slots.seal_slot(Kind.RECOVERY, NEW_KEY, b"n", kdf=TEST_PARAMS)
     with pytest.raises(StorageError, match="disk full"):
-        list(vault.rotate_master_key(NEW_KEY, [new_slot]))
+        list(vault._rotate_from_parts(NEW_KEY, [new_slot]))
     monkeypatch.undo()
     assert sorted(p.name for p in vault.path.rglob("*")) == before
     assert state(vault.path) == {"before": b"previous contents", "second": b"2" * 70_000}

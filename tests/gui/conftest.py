@@ -93,22 +93,30 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.fixture(scope="session")
 def models() -> Any:
-    from facevault.services.session import Models
+    from facevault.services.models import Models
 
     m = Models()
     m.warm()
     return m
 
 
+def cheap_policy(*, enroll_want: int = 5, timeout_s: float = 30.0) -> Any:
+    """The app's Policy with the test KDF (TEST_PARAMS) and a longer unlock timeout."""
+    from facevault.core import kdf
+    from facevault.services.policy import EnrollPolicy, KdfPolicy, Policy, UnlockPolicy
+
+    return Policy(enroll=EnrollPolicy(want=enroll_want), unlock=UnlockPolicy(timeout_s=timeout_s),
+                  kdf=KdfPolicy(fixed=kdf.TEST_PARAMS))
+
+
 @pytest.fixture
 def ctx(tmp_path: Path, models: Any) -> Any:
     from PySide6.QtCore import QThreadPool
 
-    from facevault.core import kdf
     from facevault.gui.context import AppContext
     from facevault.gui.workers import Tasks
     from facevault.services.secretstore import MemoryStore
-    from facevault.services.session import SettingsStore
+    from facevault.services.settings import SettingsStore
 
     store = MemoryStore()
     pool = QThreadPool()
@@ -119,9 +127,8 @@ def ctx(tmp_path: Path, models: Any) -> Any:
         tasks=Tasks(pool),
         dialogs=FakeDialogs(),  # type: ignore[arg-type]
         secret_store=lambda: store,
-        kdf=kdf.TEST_PARAMS,
+        policy=cheap_policy(),
         cameras=lambda: ["camera:0"],
-        unlock_timeout_s=30.0,
     )
     yield context
     context.tasks.stop_all(10_000)

@@ -58,18 +58,27 @@ class ScriptedPipeline:
 
 
 class FakeModels:
-    """An AppContext.models that hands out scripted pipelines."""
+    """An AppContext.models that hands out scripted pipelines (and, when given, a fake
+    camera source instead of the spec's real one)."""
 
     ready = True
 
-    def __init__(self, script: list[Any]) -> None:
+    def __init__(self, script: list[Any], source: Any = None) -> None:
         self.script = script
+        self.source = source
 
     def warm(self) -> None:
         pass
 
-    def __call__(self, video: bool) -> ScriptedPipeline:
+    def pipeline(self, video: bool) -> ScriptedPipeline:
         return ScriptedPipeline(self.script)
+
+    def parts(self) -> Any:
+        from facevault.services.capture import CaptureParts
+
+        if self.source is None:
+            return CaptureParts(pipelines=self.pipeline)
+        return CaptureParts(pipelines=self.pipeline, sources=self.source)
 
 
 def steady_face(emb: np.ndarray = ME) -> list[Any]:

@@ -107,7 +107,7 @@ def test_create_enroll_unlock_files_recovery_reenroll(qtbot, ctx, videos, shot, 
     _drop(window.browser, [big])
     qtbot.waitUntil(lambda: not window.browser.busy, timeout=WAIT_MS)
     assert not dialogs.errors, dialogs.errors
-    assert sorted(e.name for e in window.vault.list()) == ["big.bin", "plans.txt"]
+    assert sorted(e.name for e in window.vault.entries()) == ["big.bin", "plans.txt"]
     assert window.browser.model.rowCount() == 2
     window.browser.filter.setText("PLA")
     assert window.browser.proxy.rowCount() == 1
@@ -123,7 +123,7 @@ def test_create_enroll_unlock_files_recovery_reenroll(qtbot, ctx, videos, shot, 
     window.browser.select_name("big.bin")
     window.browser.delete_button.click()
     qtbot.waitUntil(lambda: not window.browser.busy, timeout=WAIT_MS)
-    assert [e.name for e in window.vault.list()] == ["plans.txt"]
+    assert [e.name for e in window.vault.entries()] == ["plans.txt"]
     assert "cannot be undone" in dialogs.confirmed[-1]
 
     # -- a different person stays locked ---------------------------------------------------
@@ -169,7 +169,7 @@ def test_create_enroll_unlock_files_recovery_reenroll(qtbot, ctx, videos, shot, 
     qtbot.waitUntil(lambda: window.vault is not None or window.unlock.retry_button.isVisible(),
                     timeout=WAIT_MS)
     assert window.vault is not None, window.unlock.face.status.text()
-    assert [e.name for e in window.vault.list()] == ["plans.txt"]
+    assert [e.name for e in window.vault.entries()] == ["plans.txt"]
 
     # -- no camera ------------------------------------------------------------------------------
     window.lock()

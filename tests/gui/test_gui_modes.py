@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from facevault.core import vault as vault_mod
+from facevault.core.modes import Mode
 from facevault.gui.main_window import MainWindow
-from facevault.services import vaults
+from facevault.services.unlock import LockedVault
+from tests.gui.conftest import cheap_policy
 from tests.gui.fakes import FakeModels, good_sequence, show_window
 from tests.helpers.media import make_video
 
@@ -22,16 +23,14 @@ WAIT_MS = 30_000
 
 
 @pytest.fixture
-def scripted(ctx: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+def scripted(ctx: Any, tmp_path: Path) -> Any:
     """ctx with a scripted face (blinks, turns left, looks back) and a blank video camera."""
-    from facevault.vision import liveness as lv
-
-    monkeypatch.setattr(lv.secrets, "choice", lambda seq: "left")
     video = tmp_path / "blank.avi"
     make_video([np.full((240, 320, 3), 128, np.uint8)], video, fps=10, size=(320, 240), frames_per_image=40)
     ctx.models = FakeModels(good_sequence("left"))
     ctx.allow_still_liveness = True
-    ctx.enroll_want = 3
+    ctx.liveness_side = "left"
+    ctx.policy = cheap_policy(enroll_want=3)
     ctx.update_settings(camera=str(video))
     return ctx
 
@@ -47,7 +46,7 @@ def _create(qtbot: Any, window: MainWindow, path: Path, mode: str, passphrase: s
     page = window.enroll
     window.create_vault()
     page.folder.setText(str(path))
-    page.mode_buttons[mode].click()
+    page.mode_buttons[Mode(mode)].click()
     page.passphrase.setText(passphrase)
     page.passphrase2.setText(passphrase)
     page.start_button.click()
@@ -63,7 +62,8 @@ def _create(qtbot: Any, window: MainWindow, path: Path, mode: str, passphrase: s
 
 
 def _mode(path: Path) -> str:
-    return vaults.mode_of(vault_mod.read_header(path).slots)
+    mode = LockedVault.read(path).mode
+    return mode.label if mode is not None else "none"
 
 
 def test_the_wizard_offers_three_modes_with_a_sentence_each(qtbot, window, shot) -> None:
@@ -71,8 +71,8 @@ def test_the_wizard_offers_three_modes_with_a_sentence_each(qtbot, window, shot)
     window.create_vault()
     labels = [b.text() for b in page.mode_buttons.values()]
     assert labels == ["Face only (portable)", "Face + this computer", "Face + passphrase"]
-    assert page.mode == "face" and not page.pass_form.isVisible() and page.device.isVisible()
-    page.mode_buttons["face+passphrase"].click()
+    assert page.mode is Mode.FACE and not page.pass_form.isVisible() and page.device.isVisible()
+    page.mode_buttons[Mode.FACE_PASSPHRASE].click()
     assert page.pass_form.isVisible() and not page.device.isVisible()
     from PySide6.QtWidgets import QApplication
 
@@ -147,7 +147,7 @@ def test_change_to_face_only_shows_the_photo_warning(qtbot, window, ctx, shot, t
     window.show_security()
     sec = window.security
     assert sec.mode_title.text() == "Mode: Face + this computer"
-    sec.new_mode.setCurrentIndex(sec.new_mode.findData("face"))
+    sec.new_mode.setCurrentIndex(sec.new_mode.findData(Mode.FACE))
     assert sec.mode_button.isEnabled()
     sec.mode_button.click()
     qtbot.waitUntil(lambda: sec.stack.currentIndex() == 0 and not sec._busy, timeout=WAIT_MS)
@@ -162,7 +162,7 @@ def test_change_to_face_only_shows_the_photo_warning(qtbot, window, ctx, shot, t
 
     # and back to face + passphrase: asks the passphrase, re-encrypts, new recovery code
     ctx.dialogs.passphrases.append("1234")
-    sec.new_mode.setCurrentIndex(sec.new_mode.findData("face+passphrase"))
+    sec.new_mode.setCurrentIndex(sec.new_mode.findData(Mode.FACE_PASSPHRASE))
     sec.mode_button.click()
     qtbot.waitUntil(lambda: sec.stack.currentIndex() == 2 or bool(ctx.dialogs.errors), timeout=WAIT_MS)
     assert not ctx.dialogs.errors, ctx.dialogs.errors

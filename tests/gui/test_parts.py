@@ -16,7 +16,7 @@ from facevault.errors import NotRecognisedError
 from facevault.gui.browser_page import EntriesModel, human_size
 from facevault.gui.recovery_panel import RecoveryCodePanel
 from facevault.gui.workers import SyncPool, Tasks
-from facevault.services import session
+from facevault.services.settings import Settings, SettingsStore
 
 
 def test_sync_pool_runs_generators_in_order() -> None:
@@ -106,17 +106,17 @@ def test_entries_model_and_filter(qtmodeltester) -> None:
 
 
 def test_settings_store_round_trip_and_garbage(tmp_path: Path) -> None:
-    store = session.SettingsStore(tmp_path / "c" / "gui.json")
-    assert store.load() == session.Settings()
-    s = session.Settings(camera="camera:2", auto_lock_minutes=9).with_recent("/a").with_recent("/b")
+    store = SettingsStore(tmp_path / "c" / "gui.json")
+    assert store.load() == Settings()
+    s = Settings(camera="camera:2", auto_lock_minutes=9).with_recent("/a").with_recent("/b")
     s = s.with_recent("/a")
     store.save(s)
     loaded = store.load()
     assert loaded.recent == ("/a", "/b") and loaded.camera == "camera:2" and loaded.auto_lock_minutes == 9
     store.path.write_text("{not json")
-    assert store.load() == session.Settings()
+    assert store.load() == Settings()
     store.path.write_text('{"auto_lock_minutes": -3, "recent": "x"}')
-    assert store.load() == session.Settings()
+    assert store.load() == Settings()
 
 
 def test_recovery_confirm_needs_the_right_groups(qtbot, ctx) -> None:
@@ -176,18 +176,17 @@ def photo_dir(tmp_path: Path) -> str:
 
 def test_unlock_live_opens_for_the_enrolled_face_and_refuses_another(tmp_path, photo_dir) -> None:
     from facevault.core import kdf
-    from facevault.services import vaults
+    from facevault.services.capture import CaptureParts
+    from facevault.services.enroll import create_vault
+    from facevault.services.progress import drive
+    from facevault.services.unlock import LockedVault, live_unlock
 
     me = _unit(1)
-    vaults.create(tmp_path / "v", me, kdf=kdf.TEST_PARAMS).vault.close()
-    seen = []
-    gen = session.unlock_live(tmp_path / "v", photo_dir, pipeline_factory=lambda v: _Pipeline(me))
-    try:
-        while True:
-            seen.append(next(gen))
-    except StopIteration as end:
-        opened = end.value
-    assert opened.list() == [] and len(seen) == 3 and seen[-1].rgb is not None
+    create_vault(tmp_path / "v", me, kdf=kdf.TEST_PARAMS).vault.close()
+    seen: list = []
+    locked = LockedVault.read(tmp_path / "v")
+    opened = drive(live_unlock(locked, photo_dir, parts=CaptureParts(pipelines=lambda v: _Pipeline(me))),
+                   seen.append)
+    assert opened.vault.entries() == [] and len(seen) == 3 and seen[-1].rgb is not None
     with pytest.raises(NotRecognisedError):
-        for _ in session.unlock_live(tmp_path / "v", photo_dir, pipeline_factory=lambda v: _Pipeline(_unit(2))):
-            pass
+        drive(live_unlock(locked, photo_dir, parts=CaptureParts(pipelines=lambda v: _Pipeline(_unit(2)))))

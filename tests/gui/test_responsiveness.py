@@ -27,7 +27,7 @@ def test_event_loop_stays_responsive_while_frames_are_processed(qtbot, ctx, vide
     result: list[object] = []
 
     def work(spec: str):
-        return capture.capture(spec, want=10_000, max_frames=10_000, pipeline_factory=ctx.models)
+        return capture.capture(spec, want=10_000, max_frames=10_000, parts=ctx.parts())
 
     meter = StallMeter(5)
     meter.start()

@@ -134,11 +134,11 @@ def test_keyboard_navigation_on_the_start_page(qtbot, window, ctx, tmp_path) -> 
 def test_auto_lock_closes_the_vault(qtbot, window, ctx, tmp_path) -> None:
     import numpy as np
 
-    from facevault.services import vaults
+    from facevault.services.enroll import create_vault
 
     template = np.zeros(512, np.float32)
     template[0] = 1.0
-    created = vaults.create(tmp_path / "v", template, kdf=ctx.kdf)
+    created = create_vault(tmp_path / "v", template, kdf=ctx.kdf())
     window.security.auto_lock.setValue(1)
     window.show_vault(created.vault)
     assert window.idle.isActive() and window.idle.interval() == 60_000

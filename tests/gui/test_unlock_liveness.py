@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 
 from facevault.gui.main_window import MainWindow
-from facevault.services import session, vaults
-from facevault.services.capture import run
+from facevault.services.enroll import create_vault
+from facevault.services.progress import Stage, drive as run
+from facevault.services.settings import Settings
 from tests.gui.conftest import PHOTOS
 from tests.gui.fakes import ME, FakeModels, good_sequence, show_window
 from tests.helpers.media import make_video, read_bgr
@@ -61,8 +62,8 @@ def _still_video(photo: Path, out: Path) -> Path:
 @pytest.mark.slow
 def test_a_still_photo_video_shows_blink_then_times_out_and_stays_locked(
         qtbot, ctx, videos, shot, tmp_path) -> None:
-    template = run(session.capture_template(str(videos["enroll_a"]), pipeline_factory=ctx.models))
-    vaults.create(tmp_path / "v", template, **ctx.kdf_kwargs()).vault.close()
+    template = run(ctx.capture_template(str(videos["enroll_a"])))
+    create_vault(tmp_path / "v", template, kdf=ctx.kdf()).vault.close()
     still = _still_video(sorted((PHOTOS / "id01").glob("*.jpg"))[5], tmp_path / "still.avi")
     ctx.allow_still_liveness = True
     assert ctx.settings.liveness  # on by default
@@ -91,15 +92,13 @@ def test_a_still_photo_video_shows_blink_then_times_out_and_stays_locked(
     window.close()
 
 
-def test_a_scripted_blink_and_turn_passes_and_unlocks(qtbot, ctx, shot, tmp_path, monkeypatch) -> None:
-    from facevault.vision import liveness as lv
-
-    monkeypatch.setattr(lv.secrets, "choice", lambda seq: "left")
-    vaults.create(tmp_path / "v", ME, **ctx.kdf_kwargs()).vault.close()
+def test_a_scripted_blink_and_turn_passes_and_unlocks(qtbot, ctx, shot, tmp_path) -> None:
+    create_vault(tmp_path / "v", ME, kdf=ctx.kdf()).vault.close()
     video = tmp_path / "blank.avi"
     make_video([np.full((240, 320, 3), 128, np.uint8)], video, fps=10, size=(320, 240), frames_per_image=40)
     ctx.models = FakeModels(good_sequence("left"))
     ctx.allow_still_liveness = True
+    ctx.liveness_side = "left"
     ctx.update_settings(camera=str(video))
     window = _window(qtbot, ctx)
     page = window.unlock
@@ -111,14 +110,14 @@ def test_a_scripted_blink_and_turn_passes_and_unlocks(qtbot, ctx, shot, tmp_path
     assert window.vault is not None, page.face.status.text()
     banners = [b for b, _ in seen]
     order = ["Blink", "Turn your head a little to your left", "Now look straight at the camera",
-             session.DECODING]
+             Stage.DECODING.text]
     assert all(b in banners for b in order), banners
     assert [banners.index(b) for b in order] == sorted(banners.index(b) for b in order)
     window.close()
 
 
 def test_liveness_setting_is_on_by_default_and_kept(ctx) -> None:
-    assert session.Settings().liveness is True
+    assert Settings().liveness is True
     ctx.update_settings(liveness=False)
     assert ctx.settings_store.load().liveness is False
     ctx.settings_store.path.write_text('{"liveness": "no"}')

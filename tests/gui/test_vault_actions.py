@@ -15,8 +15,10 @@ import pytest
 
 from facevault.errors import NotRecognisedError
 from facevault.gui.main_window import MainWindow
-from facevault.services import keys, vaults
-from facevault.services.capture import run
+from facevault.services.enroll import create_vault
+from facevault.services.progress import drive as run
+from tests.gui.conftest import cheap_policy
+from tests.helpers.vaults import kinds, offer, unlock
 from tests.gui.fakes import ME, FakeModels, LostCamera, steady_face, show_window
 from tests.helpers.media import make_video
 from tests.vision.test_liveness import OTHER
@@ -27,7 +29,7 @@ WAIT_MS = 30_000
 @pytest.fixture
 def opened(ctx: Any, tmp_path: Path) -> Any:
     """A face-only vault of ME holding notes.txt, its recovery code, and a camera that is absent."""
-    created = vaults.create(tmp_path / "v", ME, **ctx.kdf_kwargs())
+    created = create_vault(tmp_path / "v", ME, kdf=ctx.kdf())
     src = tmp_path / "notes.txt"
     src.write_text("meet at noon\n")
     run(created.vault.add_file(src, "notes.txt"))
@@ -77,7 +79,7 @@ def test_open_uses_a_private_copy_deleted_on_lock_and_quit(qtbot, window, ctx, o
     assert not launched[0].exists() and not root.exists()
 
     # quitting deletes them too
-    window.show_vault(vaults.unlock(opened.vault.path, keys.Offer(recovery_code=opened.recovery_code)))
+    window.show_vault(unlock(opened.vault.path, offer(code=opened.recovery_code)))
     page.select_name("notes.txt")
     qtbot.keyClick(page.table, "\r")  # Enter opens
     _idle(qtbot, window)
@@ -95,7 +97,7 @@ def test_use_this_device_and_the_device_toggle(qtbot, window, ctx, opened, shot)
     sec.device.click()
     _idle(qtbot, window)
     assert sec.device.isChecked() and "can now open" in sec.status.text()
-    assert {s.kind for s in vaults.describe_slots(path)} == {"face", "recovery", "device"}
+    assert set(kinds(path)) == {"face", "recovery", "device"}
     shot(window, "28-security-device-on")
 
     window.lock()
@@ -110,7 +112,7 @@ def test_use_this_device_and_the_device_toggle(qtbot, window, ctx, opened, shot)
     sec.device.click()
     _idle(qtbot, window)
     assert not sec.device.isChecked()
-    assert "device" not in {s.kind for s in vaults.describe_slots(path)}
+    assert "device" not in kinds(path)
     window.lock()
     assert not window.unlock.device_button.isVisible()
     window.unlock.face.stop()
@@ -120,7 +122,7 @@ def test_reenroll_with_reencryption_gives_a_new_recovery_code(qtbot, window, ctx
     video = tmp_path / "blank.avi"
     make_video([np.full((240, 320, 3), 128, np.uint8)], video, fps=10, size=(320, 240), frames_per_image=20)
     ctx.models = FakeModels(steady_face(OTHER))  # somebody new takes over the vault
-    ctx.enroll_want = 3
+    ctx.policy = cheap_policy(enroll_want=3)
     ctx.update_settings(camera=str(video))
     old_code = opened.recovery_code
     window.show_vault(opened.vault)
@@ -136,11 +138,11 @@ def test_reenroll_with_reencryption_gives_a_new_recovery_code(qtbot, window, ctx
     assert new_code != old_code and sec.stack.currentIndex() == 0
     path = opened.vault.path
     with pytest.raises(NotRecognisedError):
-        vaults.unlock(path, keys.Offer(recovery_code=old_code))
+        unlock(path, offer(code=old_code))
     with pytest.raises(NotRecognisedError):
-        vaults.unlock(path, keys.Offer(face_embeddings=(ME,)))  # the old face is revoked
-    again = vaults.unlock(path, keys.Offer(face_embeddings=(OTHER,)))
-    assert [e.name for e in again.list()] == ["notes.txt"]
+        unlock(path, offer(faces=(ME,)))  # the old face is revoked
+    again = unlock(path, offer(faces=(OTHER,)))
+    assert [e.name for e in again.entries()] == ["notes.txt"]
     again.close()
 
 
@@ -155,16 +157,12 @@ def test_make_a_new_recovery_code(qtbot, window, ctx, opened, shot) -> None:
     new_code = _confirm_code(sec.code)
     assert "new recovery code is in place" in sec.status.text()
     with pytest.raises(NotRecognisedError):
-        vaults.unlock(opened.vault.path, keys.Offer(recovery_code=opened.recovery_code))
-    vaults.unlock(opened.vault.path, keys.Offer(recovery_code=new_code)).close()
+        unlock(opened.vault.path, offer(code=opened.recovery_code))
+    unlock(opened.vault.path, offer(code=new_code)).close()
 
 
-def test_a_camera_lost_mid_stream_reaches_the_no_camera_screen(qtbot, window, ctx, opened, shot,
-                                                               monkeypatch) -> None:
-    from facevault.vision import sources
-
-    monkeypatch.setattr(sources, "open_source", lambda spec, **_kw: LostCamera(spec, frames=5))
-    ctx.models = FakeModels(steady_face())
+def test_a_camera_lost_mid_stream_reaches_the_no_camera_screen(qtbot, window, ctx, opened, shot) -> None:
+    ctx.models = FakeModels(steady_face(), source=lambda spec: LostCamera(spec, frames=5))
     ctx.update_settings(camera="camera:0")
     path = opened.vault.path
     opened.vault.close()

@@ -18,7 +18,8 @@ import pytest
 
 from facevault.errors import NotRecognisedError, UsageError
 from facevault.services import liveness as svc
-from facevault.services.capture import run
+from facevault.services.capture import CaptureParts, default_parts, monotonic_ms
+from facevault.services.progress import drive as run
 from tests.helpers.media import make_video, read_bgr, shared_photos
 from tests.vision.test_liveness import ME, OTHER, Obs, good_sequence, obs
 
@@ -49,6 +50,20 @@ def factory(script: list[Obs | None]) -> tuple[Any, list[ScriptedPipeline]]:
     return make, made
 
 
+def challenge(spec: str, make: Any = None, *, allow_still: bool = False, side: str | None = None,
+              settings: svc.ChallengeSettings = svc.ChallengeSettings(), passive: Any = None,
+              clock: Any = None, stop: Any = None) -> Any:
+    """services.liveness.run_challenge with injected parts (a clock means: not frame time)."""
+    parts = default_parts() if make is None else CaptureParts(pipelines=make, clock=clock or monotonic_ms)
+    observer = svc.ChallengeObserver(allow_still=allow_still, side=side, settings=settings,
+                                     passive=passive, use_frame_time=False if clock else None)
+    return svc.run_challenge(spec, parts=parts, observer=observer, stop=stop)
+
+
+def probes(spec: str, make: Any, **kw: Any) -> Any:
+    return svc.live_probes(spec, parts=CaptureParts(pipelines=make), **kw)
+
+
 @pytest.fixture(scope="module")
 def blank_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """40 grey frames at 10 fps: the content does not matter to a scripted pipeline."""
@@ -72,21 +87,21 @@ def still_jpg(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_video_needs_allow_still(blank_video: Path) -> None:
     make, _ = factory(good_sequence("left"))
     with pytest.raises(UsageError):
-        run(svc.live_probes(str(blank_video), require=True, pipeline_factory=make))
+        run(probes(str(blank_video), make, require=True))
 
 
 def test_still_image_never_passes_even_when_allowed(still_jpg: Path, tmp_path: Path) -> None:
     make, made = factory(good_sequence("left"))
     with pytest.raises(UsageError):
-        run(svc.live_probes(str(still_jpg), require=True, pipeline_factory=make))
-    res = run(svc.run_challenge(str(still_jpg), allow_still=True, pipeline_factory=make))
+        run(probes(str(still_jpg), make, require=True))
+    res = run(challenge(str(still_jpg), make, allow_still=True))
     assert not res.passed and res.reason == svc.STILL_REASON and res.embeddings == ()
     folder = tmp_path / "photos"
     folder.mkdir()
     for i in range(12):
         (folder / f"{i:02d}.jpg").write_bytes(still_jpg.read_bytes())
     with pytest.raises(NotRecognisedError, match="still image"):
-        run(svc.live_probes(str(folder), require=True, allow_still=True, pipeline_factory=make))
+        run(probes(str(folder), make, require=True, allow_still=True))
     assert made == []  # no frame was even processed
 
 
@@ -96,7 +111,7 @@ def test_still_image_never_passes_even_when_allowed(still_jpg: Path, tmp_path: P
 def test_passing_challenge_returns_only_the_challenged_embeddings(blank_video: Path) -> None:
     make, made = factory(good_sequence("left"))
     items: list[Any] = []
-    res = run(svc.run_challenge(str(blank_video), allow_still=True, side="left", pipeline_factory=make),
+    res = run(challenge(str(blank_video), make, allow_still=True, side="left"),
               items.append)
     assert res.passed and res.side == "left" and not res.live
     assert len(res.embeddings) >= 3 and all(float(e @ ME) > 0.99 for e in res.embeddings)
@@ -108,8 +123,7 @@ def test_passing_challenge_returns_only_the_challenged_embeddings(blank_video: P
 
 def test_live_probes_returns_the_embeddings(blank_video: Path) -> None:
     make, _ = factory(good_sequence("left"))
-    embs = run(svc.live_probes(str(blank_video), require=True, allow_still=True, pipeline_factory=make,
-                               side="left"))
+    embs = run(probes(str(blank_video), make, require=True, allow_still=True, side="left"))
     assert len(embs) >= 3 and all(float(e @ ME) > 0.99 for e in embs)
 
 
@@ -119,12 +133,12 @@ def test_live_probes_raises_on_a_swap(blank_video: Path) -> None:
                          for o in seq[5:]]
     make, _ = factory(swapped)
     with pytest.raises(NotRecognisedError, match="different face"):
-        run(svc.live_probes(str(blank_video), require=True, allow_still=True, pipeline_factory=make))
+        run(probes(str(blank_video), make, require=True, allow_still=True))
 
 
 def test_wrong_side_fails_through_the_service(blank_video: Path) -> None:
     make, _ = factory(good_sequence("right"))
-    res = run(svc.run_challenge(str(blank_video), allow_still=True, side="left", pipeline_factory=make))
+    res = run(challenge(str(blank_video), make, allow_still=True, side="left"))
     assert not res.passed and "wrong way" in (res.reason or "")
 
 
@@ -133,8 +147,8 @@ def test_injected_clock_drives_the_deadline(blank_video: Path) -> None:
     for step_ms, passes in ((100, True), (2000, False)):  # 2 s per frame: far too slow
         ticks = itertools.count(0, step_ms)
         make, _ = factory(good_sequence("left"))
-        res = run(svc.run_challenge(str(blank_video), allow_still=True, side="left", settings=lenient,
-                                    pipeline_factory=make, clock=lambda: next(ticks)))
+        res = run(challenge(str(blank_video), make, allow_still=True, side="left", settings=lenient,
+                            clock=lambda: next(ticks)))
         assert res.passed is passes
         assert passes or "timed out" in (res.reason or "")
 
@@ -142,26 +156,26 @@ def test_injected_clock_drives_the_deadline(blank_video: Path) -> None:
 def test_slow_frames_lose_the_track(blank_video: Path) -> None:
     ticks = itertools.count(0, 2000)
     make, _ = factory(good_sequence("left"))
-    res = run(svc.run_challenge(str(blank_video), allow_still=True, side="left", pipeline_factory=make,
-                                clock=lambda: next(ticks)))
+    res = run(challenge(str(blank_video), make, allow_still=True, side="left",
+                        clock=lambda: next(ticks)))
     assert not res.passed and "lost" in (res.reason or "")
 
 
 def test_video_ending_early_fails(blank_video: Path) -> None:
     make, _ = factory([obs(0.05)])
-    res = run(svc.run_challenge(str(blank_video), allow_still=True, pipeline_factory=make))
+    res = run(challenge(str(blank_video), make, allow_still=True))
     assert not res.passed and "ended" in (res.reason or "")
 
 
 def test_stop_flag_fails(blank_video: Path) -> None:
     make, _ = factory([obs(0.05)])
-    res = run(svc.run_challenge(str(blank_video), allow_still=True, pipeline_factory=make, stop=lambda: True))
+    res = run(challenge(str(blank_video), make, allow_still=True, stop=lambda: True))
     assert not res.passed and "stopped" in (res.reason or "")
 
 
 def test_not_required_is_the_plain_capture(blank_video: Path) -> None:
     make, _ = factory([obs(0.05)])
-    embs = run(svc.live_probes(str(blank_video), require=False, want=3, pipeline_factory=make))
+    embs = run(probes(str(blank_video), make, require=False, want=3))
     assert len(embs) == 3 and all(float(e @ ME) > 0.99 for e in embs)
 
 
@@ -179,16 +193,14 @@ class FixedScorer:
 def test_passive_model_can_veto_a_passed_challenge(blank_video: Path, value: float, passes: bool) -> None:
     make, _ = factory(good_sequence("left"))
     scorer = FixedScorer(value)
-    res = run(svc.run_challenge(str(blank_video), allow_still=True, side="left", pipeline_factory=make,
-                                passive=scorer))
+    res = run(challenge(str(blank_video), make, allow_still=True, side="left", passive=scorer))
     assert res.passed is passes and res.passive_score == pytest.approx(value)
     assert scorer.calls == 7  # the frames whose embeddings were kept
     if not passes:
         assert res.reason == svc.PASSIVE_REASON and res.embeddings == ()
         with pytest.raises(NotRecognisedError, match="photo or a screen"):
-            run(svc.live_probes(str(blank_video), require=True, allow_still=True,
-                                pipeline_factory=factory(good_sequence("left"))[0], side="left",
-                                passive=FixedScorer(value)))
+            run(probes(str(blank_video), factory(good_sequence("left"))[0], require=True,
+                       allow_still=True, side="left", passive=FixedScorer(value)))
 
 
 # ------------------------------------------------------------------ real photos
@@ -239,7 +251,7 @@ def test_video_of_one_photo_fails(kind: str, tmp_path: Path) -> None:
     video = tmp_path / f"{kind}.avi"
     make_video(frames, video, fps=10)
     items: list[Any] = []
-    res = run(svc.run_challenge(str(video), allow_still=True), items.append)
+    res = run(challenge(str(video), allow_still=True), items.append)
     assert not res.passed and res.embeddings == ()
     faces = sum(1 for i in items if i.observation.box is not None)
     assert faces > len(items) // 2, "the photo's face should be seen in most frames"

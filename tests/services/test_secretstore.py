@@ -10,8 +10,9 @@ import pytest
 
 from facevault.core import kdf
 from facevault.errors import KeyringUnavailableError, NotRecognisedError
-from facevault.services import keys, vaults
+from facevault.services.devices import disable_device
 from facevault.services.secretstore import KeyringStore, MemoryStore
+from tests.helpers.vaults import create, offer, unlock
 
 
 def test_memory_store_round_trip() -> None:
@@ -46,10 +47,10 @@ def test_device_slot_through_real_keyring(tmp_path: Path, real_keyring: KeyringS
     rng = np.random.default_rng()
     face = rng.standard_normal(512)
     face /= np.linalg.norm(face)
-    created = vaults.create(tmp_path / "v", face, kdf=kdf.TEST_PARAMS, device_store=real_keyring)
+    created = create(tmp_path / "v", face, kdf=kdf.TEST_PARAMS, device_store=real_keyring)
     created.vault.add_bytes("x", b"42")
-    opened = vaults.unlock(tmp_path / "v", keys.Offer(use_device=True, store=real_keyring))
+    opened = unlock(tmp_path / "v", offer(store=real_keyring))
     assert opened.read_bytes("x") == b"42"
-    assert vaults.disable_device(opened, real_keyring) == 1
+    assert disable_device(opened, real_keyring) == 1
     with pytest.raises(NotRecognisedError):
-        vaults.unlock(tmp_path / "v", keys.Offer(use_device=True, store=real_keyring))
+        unlock(tmp_path / "v", offer(store=real_keyring))

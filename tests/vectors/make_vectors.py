@@ -22,6 +22,7 @@ import struct
 from pathlib import Path
 
 from facevault.core import fileformat, slots
+from facevault.core.kinds import Kind
 from facevault.core.kdf import TEST_PARAMS, KdfParams
 from facevault.core.stream import CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE, drain
 
@@ -34,7 +35,7 @@ NONCE = bytes(range(100, 116))
 def _slot(kind: str = "recovery", secret: bytes = SECRET, public: bytes = b"", n: int = 0,
           kdf: KdfParams = TEST_PARAMS, key: bytes = FILE_KEY) -> slots.Slot:
     return slots._seal_slot_from_parts(
-        kind, key, secret, kdf=kdf, public=public,
+        next(k for k in Kind if k.label == kind), key, secret, kdf=kdf, public=public,
         slot_id=bytes([n]) * 8, salt=bytes([0x10 + n]) * 16, nonce=bytes([0x20 + n]) * 12,
     )
 

@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from facevault.errors import ModelError
-from facevault.vision.embedder import ArcFaceEmbedder, Preprocessing
+from facevault.errors import Hint, ModelError
+from facevault.vision.embedder import ArcFaceEmbedder, EmbedderConstants
 
 REPO = Path(__file__).resolve().parents[2]
 MODEL = REPO / "models" / "fr_feature.onnx"
-PREP = Preprocessing(112, "RGB", 127.0, 128.0, 512, "input", "output")
+PREP = EmbedderConstants(112, "RGB", 127.0, 128.0, 512, "input", "output")
 
 needs_model = pytest.mark.skipif(not MODEL.is_file(), reason="models/fr_feature.onnx not installed")
 
@@ -68,7 +68,7 @@ def test_wrong_crop_shape_is_a_value_error(embedder: ArcFaceEmbedder) -> None:
 def test_missing_model_names_install_command(tmp_path: Path) -> None:
     with pytest.raises(ModelError) as info:
         ArcFaceEmbedder(tmp_path / "nope.onnx", PREP)
-    assert "facevault models install" in (info.value.hint or "")
+    assert info.value.hint is Hint.INSTALL_MODELS
 
 
 def test_corrupt_model_is_a_model_error(tmp_path: Path) -> None:
@@ -76,7 +76,7 @@ def test_corrupt_model_is_a_model_error(tmp_path: Path) -> None:
     bad.write_bytes(b"\x08\x07this is not an onnx graph" * 50)
     with pytest.raises(ModelError) as info:
         ArcFaceEmbedder(bad, PREP)
-    assert "facevault models install" in (info.value.hint or "")
+    assert info.value.hint is Hint.INSTALL_MODELS
 
 
 @needs_model

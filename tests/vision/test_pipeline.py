@@ -1,4 +1,4 @@
-"""FacePipeline, fuse and collect: fast tests with fakes, then the real models on the
+"""FacePipeline and fuse: fast tests with fakes, then the real models on the
 shared photos (same-person vs different-person cosine, multi-face refusal)."""
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import pytest
 from facevault.errors import NoUsableFaceError
 from facevault.vision.align import ARCFACE_TEMPLATE
 from facevault.vision.landmarks import DetectedFace
-from facevault.vision.pipeline import FaceObservation, FacePipeline, collect, fuse
+from facevault.vision.pipeline import FaceObservation, FacePipeline, fuse
+from facevault.vision.quality import QualityGates
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = Path(os.environ.get("FACEVAULT_TEST_DATA", REPO.parent / "shared" / "data"))
@@ -132,28 +133,21 @@ def test_fuse_without_good_observations_raises() -> None:
         fuse([])
 
 
-def test_collect_reports_progress_and_stops_at_want() -> None:
-    frames = (_Frame(_textured_frame(), i) for i in itertools.count())
-    steps = list(collect(frames, _fake_pipeline([_face()]), want=3, max_frames=50))
-    assert [s.good for s in steps] == [1, 2, 3] and steps[-1].done
-    assert len(steps[-1].observations) == 3 and steps[-1].frames_seen == 3
-    assert not any(s.done for s in steps[:-1])
-
-
-def test_collect_gives_up_after_max_frames_with_last_reason() -> None:
-    frames = [_Frame(_textured_frame(), i) for i in range(10)]
-    steps = list(collect(frames, _fake_pipeline([]), want=3, max_frames=4))
-    assert steps[-1].done and steps[-1].frames_seen == 4 and steps[-1].observations == ()
-    assert steps[-2].last_reason is not None and "No face" in steps[-2].last_reason
-
-
-def test_collect_honours_stop_flag() -> None:
-    frames = (_Frame(_textured_frame(), i) for i in itertools.count())
-    seen = []
-    gen = collect(frames, _fake_pipeline([]), want=3, max_frames=100, stop=lambda: len(seen) >= 2)
-    for step in gen:
-        seen.append(step)
-    assert seen[-1].done and seen[-1].frames_seen == 2
+def test_gates_off_embed_every_detected_face_and_say_which_gate_would_refuse() -> None:
+    """The benchmarks run this pipeline with QualityGates.off(): the largest of several
+    faces, and a too-small face, are embedded; gate_code names the gate that would refuse."""
+    off = FacePipeline(_FakeLandmarker([]), _FakeEmbedder(), QualityGates.off())  # type: ignore[arg-type]
+    assert off.process(_Frame(_textured_frame())).code == "no_face"  # nothing to embed
+    twin = DetectedFace(_mesh_at(3.0, 300, 60), {}, (300, 60, 330, 330))
+    off.landmarker = _FakeLandmarker([_face(), twin])  # type: ignore[assignment]
+    obs = off.process(_Frame(_textured_frame()))
+    assert obs.ok and obs.embedding is not None and obs.gate_code == "several_faces"
+    assert obs.box == (150, 50, 336, 336)  # the larger face
+    off.landmarker = _FakeLandmarker([DetectedFace(_mesh_at(0.5, 100, 100), {}, (100, 100, 56, 56))])  # type: ignore[assignment]
+    obs = off.process(_Frame(_textured_frame()))
+    assert obs.ok and obs.gate_code == "too_small" and obs.quality > 0
+    on = _fake_pipeline([_face()]).process(_Frame(_textured_frame()))
+    assert on.ok and on.gate_code is None
 
 
 # --- real photos, real models -------------------------------------------------------
@@ -214,10 +208,10 @@ def test_colour_order_matters_on_real_faces(photo_results: dict[Path, FaceObserv
     to the RGB embedding), so enrolment and unlock must use the manifest's one order.
     On LFW DevTest neither order is clearly better for this model (RGB 98.8% accuracy /
     96.6% TAR@FAR1e-3, BGR 98.5% / 97.6%), so this checks consistency, not superiority."""
-    from facevault.vision.embedder import ArcFaceEmbedder, Preprocessing
+    from facevault.vision.embedder import ArcFaceEmbedder, EmbedderConstants
 
     wrong = ArcFaceEmbedder(REPO / "models" / "fr_feature.onnx",
-                            Preprocessing(112, "BGR", 127.0, 128.0, 512, "input", "output"), threads=1)
+                            EmbedderConstants(112, "BGR", 127.0, 128.0, 512, "input", "output"), threads=1)
     cos = [
         float(v.embedding @ wrong.embed(v.aligned))  # type: ignore[operator,arg-type]
         for k, v in photo_results.items() if v.ok and k.parent.name.startswith("id")

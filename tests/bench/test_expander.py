@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from facevault.core import expander
+from facevault.bench import expander
 
 SEED = bytes(range(32))
 

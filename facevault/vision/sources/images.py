@@ -1,10 +1,5 @@
-"""Frame sources: a camera, a video file, an image file, a folder of images, or a list of
-image files, all behind one iterable of `Frame` (see docs/ARCHITECTURE.md, "Frames").
-
-Every frame comes out as 8-bit RGB, C-contiguous, no larger than `max_side`, upright
-(EXIF orientation applied), with a strictly increasing `timestamp_ms` (MediaPipe VIDEO
-mode needs that). Failures raise SourceError / CameraError with a plain message and a hint;
-in a folder or image list, unreadable items are skipped and listed in `source.skipped`.
+"""Still images: decoding one file to 8-bit upright RGB (EXIF orientation, grayscale,
+RGBA, 16-bit, huge photos decoded at a reduced scale), and sources over a list or a folder.
 
 Decisions worth knowing:
   - A truncated JPEG (no end-of-image marker after the scan) is rejected, even though the
@@ -13,79 +8,33 @@ Decisions worth knowing:
   - Big JPEGs are decoded at 1/2, 1/4 or 1/8 scale by libjpeg when that still leaves at
     least `max_side` pixels, then INTER_AREA-resized: an 8000x6000 photo never occupies
     144 MB.
-  - Stream sources (camera, video) can be iterated once; image sources any number of times.
 
-May import: stdlib, numpy, facevault.errors; cv2 only lazily, inside functions.
+May import: stdlib, numpy, facevault.errors, facevault.vision.sources.frame; cv2 lazily.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 import struct
-import sys
-import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
-from facevault.errors import CameraError, SourceError, UsageError
-
-__all__ = [
-    "Frame",
-    "FrameSource",
-    "CameraSource",
-    "VideoSource",
-    "ImageListSource",
-    "open_source",
-    "decode_image",
-    "IMAGE_EXTENSIONS",
-    "VIDEO_EXTENSIONS",
-]
-
-log = logging.getLogger(__name__)
-
-IMAGE_EXTENSIONS = frozenset(
-    ".jpg .jpeg .jpe .png .bmp .dib .tif .tiff .webp .pbm .pgm .ppm .pnm .jp2 .exr .hdr .avif"
-    .split()
+from facevault.errors import SourceError
+from facevault.vision.sources.frame import (
+    DEFAULT_MAX_SIDE,
+    IMAGE_EXTENSIONS,
+    IMAGE_STEP_MS,
+    VIDEO_EXTENSIONS,
+    Frame,
+    check_max_side,
 )
-VIDEO_EXTENSIONS = frozenset(".avi .mp4 .mkv .mov .webm .m4v".split())
-DEFAULT_MAX_SIDE = 1920
-CAMERA_SIZE = (640, 480)
-CAMERA_OPEN_TIMEOUT_S = 5.0
-_IMAGE_STEP_MS = 40  # timestamps for still images: 25 "frames" per second
-_CAMERA_HINT = "Check that a webcam is connected and not used by another app, or pass a video file."
 
-
-@dataclass(frozen=True)
-class Frame:
-    """One picture. `rgb` is (H, W, 3) uint8 RGB, C-contiguous."""
-
-    rgb: np.ndarray
-    index: int
-    timestamp_ms: int
-    origin: str
-
-
-class FrameSource(Protocol):
-    spec: str
-    is_stream: bool
-    is_live: bool
-    skipped: list[tuple[str, str]]
-
-    def __enter__(self) -> FrameSource: ...
-    def __exit__(self, *exc: object) -> None: ...
-    def __iter__(self) -> Iterator[Frame]: ...
-    def describe(self) -> str: ...
-    def close(self) -> None: ...
-
-
-# --------------------------------------------------------------------------- images
-
+__all__ = ["decode_image", "ImageListSource", "folder_source", "looks_like_image", "bad_image",
+           "downscale", "to_rgb8"]
 
 def _bad_image(message: str, path: Path | str) -> SourceError:
     return SourceError(f"{path}: {message}", hint="Use a JPEG or PNG photo of a face.")
@@ -315,7 +264,7 @@ class ImageListSource:
         skipped: Sequence[tuple[str, str]] = (),
     ) -> None:
         self.paths = [Path(p) for p in paths]
-        self.max_side = _check_max_side(max_side)
+        self.max_side = check_max_side(max_side)
         self.spec = spec if spec is not None else f"{len(self.paths)} images"
         self.strict = strict
         self._pre_skipped = list(skipped)
@@ -349,7 +298,7 @@ class ImageListSource:
                 reason = str(exc).removeprefix(f"{path}: ")
                 self.skipped.append((str(path), reason))
                 continue
-            yield Frame(rgb=rgb, index=count, timestamp_ms=count * _IMAGE_STEP_MS, origin=str(path))
+            yield Frame(rgb=rgb, index=count, timestamp_ms=count * IMAGE_STEP_MS, origin=str(path))
             count += 1
         if count == 0:
             reasons = "; ".join(f"{Path(o).name}: {r}" for o, r in self.skipped[:3])
@@ -386,249 +335,8 @@ def _folder_source(folder: Path, max_side: int) -> ImageListSource:
     return ImageListSource(paths, max_side=max_side, spec=str(folder), skipped=skipped)
 
 
-def _check_max_side(max_side: int) -> int:
-    if not isinstance(max_side, int) or max_side < 16:
-        raise UsageError(f"max_side must be an integer >= 16, not {max_side!r}")
-    return max_side
-
-
-# --------------------------------------------------------------------------- captures
-
-CaptureFactory = Callable[[int | str, int], Any]
-
-
-def _default_capture_factory(target: int | str, api: int) -> Any:
-    import cv2
-
-    # OpenCV's own "[ WARN ] can't open camera by index" lines would bury our message;
-    # a failure to open is reported as CameraError/SourceError instead.
-    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
-    return cv2.VideoCapture(target, api)
-
-
-class _CaptureStream:
-    """Shared iteration for OpenCV captures: single pass, RGB conversion, timestamps."""
-
-    is_stream = True
-    is_live = False
-    spec: str
-    max_side: int
-    skipped: list[tuple[str, str]]
-
-    def __init__(self) -> None:
-        self._cap: Any = None
-        self._first: np.ndarray | None = None
-        self._iterated = False
-        self.skipped = []
-
-    def __enter__(self) -> _CaptureStream:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        cap, self._cap = self._cap, None
-        if cap is not None:
-            cap.release()
-
-    def _convert(self, frame: np.ndarray) -> np.ndarray:
-        return _to_rgb8(_downscale(frame, self.max_side))
-
-    def _read(self) -> np.ndarray | None:
-        ok, frame = self._cap.read()
-        return frame if ok and frame is not None and frame.size else None
-
-    def _timestamp(self, index: int) -> float | None:
-        return None
-
-    def _lost(self, index: int) -> Iterator[Frame]:
-        return iter(())
-
-    def _origin(self, index: int) -> str:
-        return self.spec
-
-    def __iter__(self) -> Iterator[Frame]:
-        if self._iterated:
-            raise UsageError(f"{self.describe()} can be read only once; open it again.")
-        if self._cap is None:
-            raise SourceError(f"{self.describe()} is closed")
-        self._iterated = True
-        index, last_ts = 0, -1
-        frame, self._first = self._first, None
-        while True:
-            if frame is None:
-                frame = self._read()
-                if frame is None:
-                    yield from self._lost(index)
-                    return
-            stamp = self._timestamp(index)
-            ts = max(last_ts + 1, int(round(stamp)) if stamp is not None else last_ts + 1)
-            last_ts = ts
-            yield Frame(rgb=self._convert(frame), index=index, timestamp_ms=ts, origin=self._origin(index))
-            index += 1
-            frame = None
-
-    def describe(self) -> str:
-        return self.spec
-
-
-class VideoSource(_CaptureStream):
-    """Frames of a video file. Ends at the end of the file; no frame at all -> SourceError."""
-
-    def __init__(self, path: str | Path, *, max_side: int = DEFAULT_MAX_SIDE,
-                 _capture_factory: CaptureFactory | None = None) -> None:
-        super().__init__()
-        import cv2
-
-        self.path = Path(path)
-        self.spec = str(path)
-        self.max_side = _check_max_side(max_side)
-        factory = _capture_factory or _default_capture_factory
-        self._cap = factory(str(self.path), cv2.CAP_ANY)
-        hint = "Use an .avi/.mp4 video that plays in a media player, or a folder of photos."
-        if not self._cap.isOpened():
-            self.close()
-            raise SourceError(f"{self.path}: cannot be opened as a video", hint=hint)
-        fps = float(self._cap.get(cv2.CAP_PROP_FPS) or 0.0)
-        self.fps = fps if 0.5 < fps < 1000 else 30.0
-        self._first = self._read()
-        if self._first is None:
-            self.close()
-            raise SourceError(f"{self.path}: the video holds no readable frame", hint=hint)
-
-    def _timestamp(self, index: int) -> float | None:
-        import cv2
-
-        pos = float(self._cap.get(cv2.CAP_PROP_POS_MSEC) or 0.0) if index else 0.0
-        return pos if pos > 0 else index * 1000.0 / self.fps
-
-    def _origin(self, index: int) -> str:
-        return f"{self.spec}#{index}"
-
-    def describe(self) -> str:
-        return f"video {self.path}"
-
-
-class CameraSource(_CaptureStream):
-    """A live webcam. Opening fails fast (CameraError) when there is no camera or it
-    delivers nothing within `open_timeout_s`; losing it mid-stream raises CameraError."""
-
-    is_live = True
-
-    def __init__(
-        self,
-        index: int,
-        *,
-        max_side: int = DEFAULT_MAX_SIDE,
-        size: tuple[int, int] = CAMERA_SIZE,
-        open_timeout_s: float = CAMERA_OPEN_TIMEOUT_S,
-        _capture_factory: CaptureFactory | None = None,
-    ) -> None:
-        super().__init__()
-        self.index = index
-        self.spec = f"camera:{index}"
-        self.max_side = _check_max_side(max_side)
-        self._t0 = 0.0
-        factory = _capture_factory or _default_capture_factory
-        result: dict[str, Any] = {}
-        abandoned = threading.Event()
-
-        def opener() -> None:  # runs in a thread: VideoCapture and the first read may block
-            cap = None
-            try:
-                import cv2
-
-                api = cv2.CAP_V4L2 if sys.platform.startswith("linux") else cv2.CAP_ANY
-                cap = factory(index, api)
-                if cap.isOpened():
-                    cap.set(cv2.CAP_PROP_FRAME_WIDTH, size[0])
-                    cap.set(cv2.CAP_PROP_FRAME_HEIGHT, size[1])
-                    ok, frame = cap.read()
-                    result["frame"] = frame if ok and frame is not None and frame.size else None
-            except Exception as exc:  # reported to the caller below
-                result["error"] = exc
-            finally:
-                result["cap"] = cap
-                if abandoned.is_set() and cap is not None:
-                    cap.release()
-
-        thread = threading.Thread(target=opener, name=f"open-camera-{index}", daemon=True)
-        thread.start()
-        thread.join(open_timeout_s)
-        if thread.is_alive():
-            abandoned.set()
-            raise CameraError(
-                f"Camera {index} did not deliver a frame within {open_timeout_s:g} s",
-                hint=_CAMERA_HINT,
-            )
-        self._cap = result.get("cap")
-        if "error" in result:
-            self.close()
-            raise CameraError(f"Camera {index} could not be opened: {result['error']}", hint=_CAMERA_HINT)
-        if "frame" not in result:
-            self.close()
-            raise CameraError(f"No camera at index {index} (it could not be opened)", hint=_CAMERA_HINT)
-        if result["frame"] is None:
-            self.close()
-            raise CameraError(f"No camera at index {index} delivers frames", hint=_CAMERA_HINT)
-        self._first = result["frame"]
-        self._t0 = time.monotonic()
-
-    def _timestamp(self, index: int) -> float | None:
-        return (time.monotonic() - self._t0) * 1000.0
-
-    def _lost(self, index: int) -> Iterator[Frame]:
-        raise CameraError(
-            f"camera stopped delivering frames (camera {self.index}, after {index} frames)",
-            hint="Check the cable, or close other apps that use the camera, then try again.",
-        )
-
-    def describe(self) -> str:
-        return f"camera {self.index}"
-
-
-# --------------------------------------------------------------------------- open_source
-
-_CAMERA_RE = re.compile(r"camera:(\S*)")
-
-
-def open_source(spec: str, *, max_side: int = DEFAULT_MAX_SIDE) -> FrameSource:
-    """Open `camera:N`, a video file, an image file or a folder of images.
-
-    Cameras and videos are opened (and their first frame read) here, so failures surface
-    at once. Close the source with `with` or `.close()`.
-    """
-    _check_max_side(max_side)
-    if not isinstance(spec, str) or not spec.strip():
-        raise UsageError("No input given", hint="Pass camera:N, a video, a photo or a folder.")
-    match = _CAMERA_RE.fullmatch(spec.strip())
-    if match:
-        if not match.group(1).isdigit():
-            raise UsageError(f"Bad camera spec {spec!r}", hint="Write camera:0 for the first webcam.")
-        return CameraSource(int(match.group(1)), max_side=max_side)
-    path = Path(spec).expanduser()
-    if not path.exists():
-        if re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:", spec):  # some scheme we do not know
-            raise UsageError(
-                f"Unknown input {spec!r}", hint="Pass camera:N, a video, a photo or a folder."
-            )
-        raise SourceError(f"No such file or folder: {spec}", hint="Check the path.")
-    if path.is_dir():
-        return _folder_source(path, max_side)
-    if not path.is_file():
-        raise SourceError(f"{spec} is not a regular file or folder", hint="Check the path.")
-    suffix = path.suffix.lower()
-    if suffix in VIDEO_EXTENSIONS:
-        return VideoSource(path, max_side=max_side)
-    if suffix in IMAGE_EXTENSIONS or _looks_like_image(path):
-        return ImageListSource([path], max_side=max_side, spec=str(path), strict=True)
-    if path.stat().st_size == 0:
-        raise _bad_image("the file is empty", path)
-    try:
-        return VideoSource(path, max_side=max_side)
-    except SourceError:
-        raise SourceError(
-            f"{spec}: not an image or video FaceVault can read",
-            hint="Use a JPEG/PNG photo, an .avi/.mp4 video or a folder of photos.",
-        ) from None
+folder_source = _folder_source
+looks_like_image = _looks_like_image
+bad_image = _bad_image
+downscale = _downscale
+to_rgb8 = _to_rgb8

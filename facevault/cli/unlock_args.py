@@ -1,0 +1,175 @@
+"""What the vault commands share: the unlock options, turning them into factors, capturing
+faces by the shared Policy, passphrases (never echoed, never on the command line) and the
+OS keyring.
+
+Every command that needs a face takes --face SRC (camera:N, a video, an image or a folder
+of images); every command that unlocks also accepts --recovery-code CODE and --device. A
+face+device vault takes this computer's keyring along with --face; a face+passphrase vault
+reads --passphrase-file F or asks on a terminal. What to ask for comes from the vault's
+header, read once per command (services.unlock.LockedVault).
+
+May import: stdlib, facevault.errors, facevault.core (types), facevault.services,
+facevault.cli (output).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from facevault.cli.output import err, show
+from facevault.errors import NoUsableFaceError, StorageError, UsageError
+from facevault.services.policy import Policy
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from facevault.core.factors import Factors
+    from facevault.services.secretstore import KeyringStore
+    from facevault.services.unlock import LockedVault, Unlocked
+
+__all__ = [
+    "POLICY",
+    "add_unlock_options",
+    "read_secret_file",
+    "ask_passphrase",
+    "new_passphrase",
+    "keyring",
+    "capture_template",
+    "probes",
+    "locked",
+    "offer",
+    "unlock",
+]
+
+POLICY = Policy()
+
+
+def add_unlock_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("unlock with (at least one)")
+    g.add_argument("--face", metavar="SRC", help="camera:N, a video, an image or a folder of images")
+    g.add_argument("--recovery-code", metavar="CODE", help="the recovery code shown at creation")
+    g.add_argument("--device", action="store_true", help="use this device's secret in the OS keyring")
+    g.add_argument("--passphrase-file", type=Path, metavar="F",
+                   help="face+passphrase vaults: read the passphrase from F (else asked on a terminal)")
+    g.add_argument("--liveness", action="store_true",
+                   help="require a live face: blink, then turn your head as asked (camera sources)")
+    g.add_argument("--allow-still", action="store_true",
+                   help="with --liveness: accept a video file instead of a camera (tests, benchmarks)")
+    g.add_argument("--passive-check", action="store_true",
+                   help="with --liveness: also veto with the passive anti-spoof model (experimental)")
+
+
+def read_secret_file(path: Path) -> str:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise StorageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return text[:-1] if text.endswith("\n") else text  # one trailing newline is the file's
+
+
+def ask_passphrase(prompt: str, *, twice: bool = False) -> str:
+    import getpass
+
+    if not sys.stdin.isatty():
+        raise UsageError("this needs a passphrase",
+                         hint="give --passphrase-file F (no terminal to ask on)")
+    first = getpass.getpass(prompt)
+    if twice and getpass.getpass("Again, to check: ") != first:
+        raise UsageError("the two passphrases differ; nothing was changed")
+    return first
+
+
+def new_passphrase(path: Path | None) -> str:
+    from facevault.core.kinds.face_passphrase import normalise_passphrase
+
+    passphrase = read_secret_file(path) if path is not None else ask_passphrase(
+        "New passphrase or PIN: ", twice=True)
+    normalise_passphrase(passphrase)  # refuse a too-short one before any capture
+    return passphrase
+
+
+def keyring(required: bool) -> KeyringStore | None:
+    from facevault.errors import KeyringUnavailableError
+    from facevault.services.secretstore import KeyringStore
+
+    if required:
+        return KeyringStore()
+    try:
+        return KeyringStore()
+    except KeyringUnavailableError:  # device unlock is optional here
+        return None
+
+
+def capture_template(spec: str) -> np.ndarray:
+    from facevault.services.capture import default_parts
+    from facevault.services.enroll import capture_template as capture
+
+    policy = POLICY.enroll
+    template = show(capture(spec, parts=default_parts(), policy=policy), "enrolling", policy.want)
+    err("enrolled from a fused template of your good frames")
+    return template
+
+
+def probes(args: argparse.Namespace) -> list[np.ndarray]:
+    """Probe embeddings from --face: plain capture, or the liveness challenge (--liveness)."""
+    from facevault.services.capture import default_parts
+    from facevault.services.liveness import PassiveScorer, live_probes
+
+    passive: PassiveScorer | None = None
+    if args.liveness and args.passive_check:
+        from facevault.vision.antispoof import PassiveLiveness
+
+        passive = PassiveLiveness.from_manifest()
+    policy = POLICY.unlock
+    return show(live_probes(args.face, parts=default_parts(), require=bool(args.liveness),
+                            allow_still=bool(args.allow_still), want=policy.want,
+                            max_frames=policy.max_frames, passive=passive),
+                "looking", policy.want)
+
+
+def locked(path: Path) -> LockedVault:
+    from facevault.services.unlock import LockedVault
+
+    return LockedVault.read(path)
+
+
+def offer(args: argparse.Namespace, vault: LockedVault | None = None) -> Factors:
+    """The factors the options name, plus what `vault` needs with a face (a passphrase, this
+    computer's keyring). A face that is not seen is fatal only without another way in."""
+    from facevault.core.factors import (
+        DeviceFactor,
+        FaceFactor,
+        Factors,
+        PassphraseFactor,
+        RecoveryFactor,
+    )
+
+    if not (args.face or args.recovery_code or args.device):
+        raise UsageError("nothing to unlock with",
+                         hint="give --face SRC, --recovery-code CODE or --device")
+    items: list[object] = []
+    if args.passphrase_file is not None:
+        items.append(PassphraseFactor(read_secret_file(args.passphrase_file)))
+    elif args.face and vault is not None and vault.needs_passphrase and not args.recovery_code:
+        items.append(PassphraseFactor(ask_passphrase("Passphrase: ")))
+    if args.device or (args.face and vault is not None and vault.face_uses_keyring):
+        store = keyring(True)
+        assert store is not None
+        items.append(DeviceFactor(store))
+    if args.recovery_code:
+        items.append(RecoveryFactor(args.recovery_code))
+    if args.face:
+        try:
+            items.append(FaceFactor(tuple(probes(args))))
+        except NoUsableFaceError:
+            if not (args.recovery_code or args.device):
+                raise
+    return Factors(*items)  # type: ignore[arg-type]
+
+
+def unlock(args: argparse.Namespace) -> Unlocked:
+    vault = locked(args.vault)
+    return vault.open(offer(args, vault), POLICY.unlock)

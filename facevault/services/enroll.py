@@ -1,0 +1,111 @@
+"""Enrolling a face and creating a vault, by the one EnrollPolicy both front ends use.
+
+`capture_template` captures `policy.want` good frames and fuses them (refusing fewer than
+`policy.minimum`); `create_vault` makes a vault in a mode from that template, with a
+recovery slot, and returns the open vault with its recovery code (shown once, never
+stored). Nothing here keeps an embedding or a codeword beyond the call.
+
+May import: stdlib, numpy, facevault.core, facevault.vision (fusion), facevault.errors,
+facevault.services.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from facevault.core import facekey, ironmask
+from facevault.core.kdf import KdfParams
+from facevault.core.kinds import Kind
+from facevault.core.kinds.face_passphrase import normalise_passphrase
+from facevault.core.modes import Mode
+from facevault.core.sealing import SlotPlan
+from facevault.core.vault import OpenVault
+from facevault.core.vault import create_vault as _create
+from facevault.errors import Hint, KeyringUnavailableError, NoUsableFaceError, UsageError
+from facevault.services.capture import Capture, CaptureParts, capture
+from facevault.services.keyslots import device_plan, face_plans, recovery_plan
+from facevault.services.policy import EnrollPolicy
+from facevault.services.progress import Progress
+from facevault.services.secretstore import SecretStore
+
+__all__ = ["Created", "template_of", "capture_template", "create_vault"]
+
+
+@dataclass(frozen=True)
+class Created:
+    vault: OpenVault
+    recovery_code: str = field(repr=False)  # show once; never stored
+
+
+def template_of(result: Capture, *, minimum: int) -> np.ndarray:
+    """Fuse the good observations into one unit template (quality-weighted mean)."""
+    if len(result.good) < minimum:
+        raise NoUsableFaceError(
+            f"no usable face: {result.why_none()}" if not result.good
+            else f"only {len(result.good)} usable face image(s); {minimum} needed",
+            hint="Face the camera in good light, alone, at arm's length; or give clearer photos.",
+        )
+    from facevault.vision.pipeline import fuse
+
+    return np.asarray(fuse(list(result.good)).embedding, dtype=np.float32)
+
+
+def capture_template(spec: str, *, parts: CaptureParts, policy: EnrollPolicy = EnrollPolicy(),
+                     stop: Callable[[], bool] | None = None) -> Generator[Progress, None, np.ndarray]:
+    """Capture `policy.want` good faces from `spec` and return the fused (512,) template."""
+    result = yield from capture(spec, want=policy.want, max_frames=policy.max_frames,
+                                parts=parts, stop=stop)
+    return template_of(result, minimum=min(policy.minimum, policy.want))
+
+
+def create_vault(
+    path: Path,
+    template: np.ndarray,
+    *,
+    mode: Mode = Mode.FACE,
+    kdf: KdfParams,
+    preset: str = ironmask.DEFAULT_PRESET,
+    store: SecretStore | None = None,
+    passphrase: str | None = None,
+    device_slot: bool = False,
+) -> Created:
+    """A new vault at `path` in `mode`, with a recovery slot.
+
+    face: a face slot, plus a device-only slot in `store` when `device_slot`.
+    face+device: one face+device slot whose secret goes into `store`.
+    face+passphrase: one face+passphrase slot (`passphrase` required).
+    """
+    if mode is Mode.FACE_PASSPHRASE:
+        if passphrase is None:
+            raise UsageError("face+passphrase needs a passphrase or PIN", hint=Hint.GIVE_NEW_PASSPHRASE)
+        normalise_passphrase(passphrase)  # refuse a too-short one before enrolling
+    if (mode is Mode.FACE_DEVICE or device_slot) and store is None:
+        raise KeyringUnavailableError("this needs this computer's OS keyring")
+    face = facekey.enroll(template, preset=preset)
+    added: list[str] = []
+    try:
+        plans: list[SlotPlan]
+        if mode is Mode.FACE_DEVICE:
+            assert store is not None
+            plan, device = device_plan(Kind.FACE_DEVICE, store, kdf, face)
+            added.append(device.entry)
+            plans = [plan]
+        else:
+            plans = face_plans(mode, face, kdf, passphrase=passphrase)
+        fresh = recovery_plan(kdf)
+        plans.append(fresh.plan)
+        if mode is Mode.FACE and device_slot:
+            assert store is not None
+            plan, device = device_plan(Kind.DEVICE, store, kdf)
+            added.append(device.entry)
+            plans.append(plan)
+        vault = _create(Path(path), plans)
+    except BaseException:
+        for entry in added:
+            store.delete(entry)  # type: ignore[union-attr]
+        raise
+    return Created(vault, fresh.code)

@@ -1,0 +1,113 @@
+"""The face models, loaded once for a desktop session, and what FaceVault ships.
+
+`Models.warm()` may run in a worker at start-up; `Models.parts()` gives the capture loop's
+parts with a pipeline factory that shares the loaded embedder and makes a fresh landmarker
+per capture (MediaPipe's video mode keeps per-stream state). `presets()` and `about_info()`
+describe the security presets and the shipped models without loading anything heavy.
+
+May import: stdlib, facevault.core, facevault.modelstore, facevault.vision (lazily),
+facevault.services.capture, facevault.errors.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from facevault.errors import FaceVaultError
+from facevault.services.capture import CaptureParts
+
+if TYPE_CHECKING:
+    from facevault.vision.embedder import ArcFaceEmbedder
+    from facevault.vision.pipeline import FacePipeline
+
+__all__ = ["Models", "PresetInfo", "presets", "ModelInfo", "about_info"]
+
+
+class Models:
+    """The face models of one session, loaded once (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._embedder: ArcFaceEmbedder | None = None
+        self._landmarker_path: Path | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self._embedder is not None
+
+    def warm(self) -> None:
+        with self._lock:
+            if self._embedder is not None:
+                return
+            from facevault import modelstore
+            from facevault.vision.embedder import ArcFaceEmbedder
+            import facevault.vision.landmarks  # noqa: F401 - imports mediapipe now, not later
+
+            self._landmarker_path = modelstore.model_path("landmarker")
+            entry = modelstore.embedder_entry()
+            self._embedder = ArcFaceEmbedder.from_entry(entry, threads=1)
+
+    def pipeline(self, video: bool) -> FacePipeline:
+        self.warm()
+        from facevault.vision.landmarks import FaceLandmarker
+        from facevault.vision.pipeline import FacePipeline
+
+        assert self._landmarker_path is not None and self._embedder is not None
+        return FacePipeline(FaceLandmarker(self._landmarker_path, video=video), self._embedder)
+
+    def parts(self) -> CaptureParts:
+        return CaptureParts(pipelines=self.pipeline)
+
+
+@dataclass(frozen=True)
+class PresetInfo:
+    name: str
+    bits: float
+
+
+def presets() -> list[PresetInfo]:
+    """The IronMask security presets, default first."""
+    from facevault.core import ironmask
+
+    names = sorted(ironmask.PRESETS, key=lambda n: (n != ironmask.DEFAULT_PRESET, n))
+    return [PresetInfo(n, float(ironmask.PRESETS[n].bits)) for n in names]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    role: str
+    licence: str
+    source: str
+
+
+def about_info() -> tuple[list[tuple[str, str]], list[ModelInfo]]:
+    """Versions of FaceVault and its main libraries (without importing them) and the
+    shipped models with their licences, from the manifest."""
+    from importlib import metadata
+
+    from facevault import __version__, modelstore
+
+    versions = [("FaceVault", __version__), ("Python", sys.version.split()[0])]
+    for label, dist in (("PySide6 (Qt)", "PySide6-Essentials"), ("MediaPipe", "mediapipe"),
+                        ("ONNX Runtime", "onnxruntime"), ("OpenCV", "opencv-contrib-python"),
+                        ("NumPy", "numpy"), ("cryptography", "cryptography"),
+                        ("argon2-cffi", "argon2-cffi"), ("keyring", "keyring")):
+        try:
+            versions.append((label, metadata.version(dist)))
+        except metadata.PackageNotFoundError:
+            versions.append((label, "not installed"))
+    try:
+        entries = modelstore.load_manifest().models
+    except FaceVaultError:
+        entries = ()
+    models = []
+    for m in entries:
+        src = m.source
+        where = f"{src.kind}: {src.package} {src.version}" if src is not None else "registered by you"
+        models.append(ModelInfo(m.name, m.role, m.licence, where))
+    return versions, models
