@@ -2,6 +2,6 @@
 
 import sys
 
-from facevault.cli.main import main
+from facevault.launcher import main
 
 sys.exit(main())

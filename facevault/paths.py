@@ -16,6 +16,9 @@ import os
 import sys
 from pathlib import Path
 
+__all__ = ["bundle_root", "manifest_path", "models_dir", "data_dir", "cache_dir", "config_dir", "user_models_file"]
+
+
 APP_NAME = "facevault"
 SOURCE_ROOT = Path(__file__).resolve().parent.parent
 

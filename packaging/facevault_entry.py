@@ -54,6 +54,6 @@ if __name__ == "__main__":
     multiprocessing.freeze_support()
     if os.environ.get("FACEVAULT_BUNDLE_REPORT") == "1":
         sys.exit(_bundle_report())
-    from facevault.cli.main import main
+    from facevault.launcher import main
 
     sys.exit(main())

@@ -28,12 +28,23 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from typing import Any
+
 import numpy as np
 
 from facevault.core import ironmask
 
-__all__ = ["DictionaryRow", "dictionary_rows", "SubspaceResult", "subspace_attack",
-           "MultiSketchResult", "multisketch_attack", "log2_comb"]
+__all__ = [
+    "DictionaryRow",
+    "dictionary_rows",
+    "SubspaceResult",
+    "subspace_attack",
+    "MultiSketchResult",
+    "multisketch_attack",
+    "log2_comb",
+    "AssistedResult",
+    "assisted_attack",
+]
 
 
 def log2_comb(n: int, k: int) -> float:
@@ -51,7 +62,7 @@ class DictionaryRow:
     seconds: float  # expected seconds on one machine like this one (one KDF call per guess)
 
 
-def dictionary_rows(settings: Sequence[dict], kdf_seconds: float) -> list[DictionaryRow]:
+def dictionary_rows(settings: Sequence[dict[str, Any]], kdf_seconds: float) -> list[DictionaryRow]:
     """settings: dicts with name, bits, far, far_upper_95 (a bench accuracy JSON's settings)."""
     rows = []
     for s in settings:
@@ -99,7 +110,8 @@ def _refit(cur: np.ndarray, p: np.ndarray, w: np.ndarray, lin: float, steps: int
             step = np.linalg.lstsq(d[:, None] * w, scale[k] * target[:, k] - h[:, k], rcond=None)[0]
             t[:, k] += step
     t /= np.linalg.norm(t, axis=0, keepdims=True)
-    return p @ _expand_with(t.T, w, lin).T
+    out: np.ndarray = p @ _expand_with(t.T, w, lin).T
+    return out
 
 
 def _expand_with(t: np.ndarray, w: np.ndarray, lin: float) -> np.ndarray:
@@ -107,7 +119,8 @@ def _expand_with(t: np.ndarray, w: np.ndarray, lin: float) -> np.ndarray:
     f = math.sqrt(lin) * z
     if lin < 1.0:
         f += math.sqrt(1 - lin) * (np.abs(z) - math.sqrt(2 / math.pi)) / math.sqrt(1 - 2 / math.pi)
-    return f / np.linalg.norm(f, axis=1, keepdims=True)
+    out: np.ndarray = f / np.linalg.norm(f, axis=1, keepdims=True)
+    return out
 
 
 def subspace_attack(kind: str, dim: int, alpha: int, templates: np.ndarray, *, guessed: Sequence[int] = (1, 2, 3),

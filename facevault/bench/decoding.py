@@ -103,7 +103,8 @@ def _accepts(z: np.ndarray, word: ironmask.Codeword, candidates: int) -> np.ndar
         for col in maybe:
             listed = ironmask.candidates_from_projection(z[:, col], word.alpha, candidates)
             ok[col] = any(w.to_bytes() == target for w in listed)
-    return ok
+    accepted: np.ndarray = ok
+    return accepted
 
 
 def _bench_codeword(params: ironmask.IronMaskParams, rng: np.random.Generator) -> ironmask.Codeword:
@@ -248,11 +249,11 @@ def _far_upper(accepts: int, trials: int) -> float:
     if trials == 0:
         return 1.0
     if accepts == 0:
-        return 1.0 - 0.05 ** (1.0 / trials)
+        return float(1.0 - 0.05 ** (1.0 / trials))
     # Wilson-style bound is enough for reporting
     p = accepts / trials
     z = 1.645
-    return min(1.0, p + z * math.sqrt(p * (1 - p) / trials) + z * z / (2 * trials))
+    return float(min(1.0, p + z * math.sqrt(p * (1 - p) / trials) + z * z / (2 * trials)))
 
 
 def default_settings() -> list[Setting]:

@@ -102,7 +102,8 @@ def expand(x: np.ndarray, spec: ExpanderSpec, seed: bytes, *, matrix: np.ndarray
     if lin < 1.0:
         f += math.sqrt(1.0 - lin) * (np.abs(z) - _ABS_MEAN) / _ABS_STD
     f /= np.linalg.norm(f, axis=1, keepdims=True)
-    return f[0] if single else f
+    out: np.ndarray = f[0] if single else f
+    return out
 
 
 def expected_cosine(kind: str, rho: float) -> float:

@@ -73,8 +73,7 @@ class ImageEmbedder:
     def _compute(self, path: Path) -> tuple[np.ndarray, str | None, bool]:
         """The app's own pipeline with the gates off; a centre crop when no face is found
         (deep-funneled LFW: the face is centred)."""
-        import cv2
-
+        from facevault.vision.imaging import resize
         from facevault.vision.sources import Frame, decode_image
 
         rgb = decode_image(path)
@@ -83,7 +82,7 @@ class ImageEmbedder:
             return obs.embedding, obs.gate_code, True
         h, w = rgb.shape[:2]
         c = rgb[h // 4 : h - h // 4, w // 4 : w - w // 4]
-        crop = cv2.resize(c, (self.embedder.size, self.embedder.size))
+        crop = resize(c, (self.embedder.size, self.embedder.size))
         return self.embedder.embed(crop), obs.code or "no_face", obs.code != "no_face"
 
 
@@ -147,4 +146,5 @@ def fuse_embeddings(images: ImageSet, indices: Sequence[int], mode: str = "quali
     else:
         raise ValueError(f"unknown fusion mode {mode!r}")
     t = (w[:, None] * x).sum(axis=0)
-    return t / np.linalg.norm(t)
+    out: np.ndarray = t / np.linalg.norm(t)
+    return out

@@ -25,7 +25,16 @@ import numpy as np
 
 from facevault.bench.images import ImageEmbedder
 
-__all__ = ["Pair", "LfwReport", "read_pairs", "best_threshold", "tar_at_far", "run_lfw"]
+__all__ = [
+    "Pair",
+    "LfwReport",
+    "read_pairs",
+    "best_threshold",
+    "tar_at_far",
+    "run_lfw",
+    "iter_report_lines",
+    "report_dict",
+]
 
 log = logging.getLogger(__name__)
 

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from facevault.vision import imaging as im
+
 from facevault.vision.antispoof import AntispoofPrep
 
 __all__ = [
@@ -37,6 +39,12 @@ __all__ = [
     "sample_photos",
     "run_antispoof_eval",
     "format_report",
+    "recapture",
+    "screen_moire",
+    "glare",
+    "paper",
+    "jpeg_recompress",
+    "downscale_upscale",
 ]
 
 Attack = Callable[[np.ndarray, np.random.Generator], np.ndarray]
@@ -49,11 +57,9 @@ _FRAME = (640, 480)  # (w, h) of the simulated webcam picture for recaptures
 
 def _background(rng: np.random.Generator, w: int, h: int) -> np.ndarray:
     """A smooth, dim indoor-looking background (blurred coloured noise)."""
-    import cv2
-
     grey = rng.uniform(50, 160, size=(6, 8, 1))
     small = (grey + rng.uniform(-15, 15, size=(6, 8, 3))).astype(np.float32)
-    return cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
+    return im.resize(small, (w, h), "cubic")
 
 
 def _place(
@@ -62,8 +68,6 @@ def _place(
     """Warp a float image as a tilted flat picture into a webcam frame.
 
     Returns (frame float32 without background, mask float32 0..1)."""
-    import cv2
-
     w, h = _FRAME
     ih, iw = rgb_f.shape[:2]
     s = fill * min(w / iw, h / ih)
@@ -72,30 +76,23 @@ def _place(
     dst = np.array([[x0, y0], [x0 + pw, y0], [x0 + pw, y0 + ph], [x0, y0 + ph]], np.float32)
     dst += rng.uniform(-jitter, jitter, size=(4, 2)).astype(np.float32) * np.float32(min(pw, ph))
     src = np.array([[0, 0], [iw, 0], [iw, ih], [0, ih]], np.float32)
-    m = cv2.getPerspectiveTransform(src, dst)
-    warped = cv2.warpPerspective(rgb_f, m, (w, h), flags=cv2.INTER_AREA)
-    mask = cv2.warpPerspective(np.ones((ih, iw), np.float32), m, (w, h), flags=cv2.INTER_LINEAR)
+    m = im.perspective_matrix(src, dst)
+    warped = im.warp_perspective(rgb_f, m, (w, h), "area")
+    mask = im.warp_perspective(np.ones((ih, iw), np.float32), m, (w, h), "linear")
     return warped, mask[..., None]
 
 
 def _camera(frame: np.ndarray, rng: np.random.Generator, *, blur: float, quality: int) -> np.ndarray:
     """What a webcam adds: defocus, sensor noise, 8-bit clipping, JPEG."""
-    import cv2
-
     if blur > 0:
-        frame = cv2.GaussianBlur(frame, (0, 0), blur)
+        frame = im.gaussian_blur(frame, blur)
     frame = frame + rng.normal(0, 3.0, size=frame.shape).astype(np.float32)
     out = np.clip(frame, 0, 255).astype(np.uint8)
     return _jpeg(out, quality)
 
 
 def _jpeg(rgb: np.ndarray, quality: int) -> np.ndarray:
-    import cv2
-
-    ok, buf = cv2.imencode(".jpg", rgb[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
-    if not ok:
-        raise RuntimeError("JPEG encoding failed")
-    return np.ascontiguousarray(cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1])
+    return im.jpeg_round_trip(rgb, quality)
 
 
 def _recapture_of(display: np.ndarray, rng: np.random.Generator, *, fill: float = 0.85) -> np.ndarray:
@@ -107,21 +104,17 @@ def _recapture_of(display: np.ndarray, rng: np.random.Generator, *, fill: float 
 
 def recapture(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A printed photo held up to the webcam: smaller contrast, tilted, refocused."""
-    f = rgb.astype(np.float32)
-    f = 18 + f * 0.82  # print range: no true black, no true white
+    f = 18 + rgb.astype(np.float32) * 0.82  # print range: no true black, no true white
     gamma = rng.uniform(0.9, 1.15)
-    f = 255 * (f / 255) ** gamma
-    return _recapture_of(f, rng)
+    return _recapture_of(255 * (f / 255) ** gamma, rng)
 
 
 def screen_moire(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A phone/monitor showing the photo: RGB sub-pixel stripes that alias into moire
     when the camera resamples them, plus a raised black level and a blue cast."""
-    import cv2
-
     k = 3  # each pixel becomes 3 sub-pixel columns
     h, w = rgb.shape[:2]
-    big = cv2.resize(rgb, (w * k, h * k), interpolation=cv2.INTER_NEAREST).astype(np.float32)
+    big = im.resize(rgb, (w * k, h * k), "nearest").astype(np.float32)
     stripes = np.zeros((1, w * k, 3), np.float32)
     for c in range(3):
         stripes[0, c::k, c] = 1.0
@@ -140,31 +133,27 @@ def screen_moire(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def glare(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A glossy print or screen with a specular reflection across part of the face."""
-    import cv2
-
     f = 18 + rgb.astype(np.float32) * 0.85
     h, w = f.shape[:2]
     cx, cy = rng.uniform(0.3, 0.7) * w, rng.uniform(0.25, 0.6) * h
     ax, ay = rng.uniform(0.12, 0.25) * w, rng.uniform(0.06, 0.14) * h
     blob = np.zeros((h, w), np.float32)
-    cv2.ellipse(blob, ((cx, cy), (2 * ax, 2 * ay), float(rng.uniform(0, 180))), 1.0, -1)
-    blob = cv2.GaussianBlur(blob, (0, 0), max(2.0, 0.05 * min(h, w)))
+    im.fill_ellipse(blob, (cx, cy), (2 * ax, 2 * ay), float(rng.uniform(0, 180)), 1.0)
+    blob = im.gaussian_blur(blob, max(2.0, 0.05 * min(h, w)))
     f = f + blob[..., None] * rng.uniform(120, 200)
     return _recapture_of(np.clip(f, 0, 255), rng)
 
 
 def paper(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """An inkjet print: desaturated, warm paper white, fibre texture, halftone dots."""
-    import cv2
-
     f = rgb.astype(np.float32)
     grey = f.mean(axis=2, keepdims=True)
     f = grey + 0.75 * (f - grey)
     f = 22 + f * 0.78 * np.array([1.0, 0.97, 0.9], np.float32)
     h, w = f.shape[:2]
-    fibres = cv2.GaussianBlur(rng.normal(0, 1, (h, w)).astype(np.float32), (0, 0), 1.5)
-    blotch = cv2.resize(rng.normal(0, 1, (max(2, h // 40), max(2, w // 40))).astype(np.float32),
-                        (w, h), interpolation=cv2.INTER_CUBIC)
+    fibres = im.gaussian_blur(rng.normal(0, 1, (h, w)).astype(np.float32), 1.5)
+    blotch = im.resize(rng.normal(0, 1, (max(2, h // 40), max(2, w // 40))).astype(np.float32),
+                       (w, h), "cubic")
     f = f * (1 + 0.05 * fibres[..., None] + 0.04 * blotch[..., None])
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     dots = 0.5 + 0.5 * np.sin(xx * 2.2) * np.sin(yy * 2.2)
@@ -179,12 +168,10 @@ def jpeg_recompress(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def downscale_upscale(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A low-resolution copy blown up again (thumbnail of a profile photo)."""
-    import cv2
-
     h, w = rgb.shape[:2]
     f = float(rng.uniform(3.0, 5.0))
-    small = cv2.resize(rgb, (max(8, int(w / f)), max(8, int(h / f))), interpolation=cv2.INTER_AREA)
-    return np.ascontiguousarray(cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR))
+    small = im.resize(rgb, (max(8, int(w / f)), max(8, int(h / f))), "area")
+    return im.resize(small, (w, h), "linear")
 
 
 ATTACKS: dict[str, Attack] = {
@@ -210,7 +197,7 @@ VARIANTS: dict[str, AntispoofPrep] = {
 # ------------------------------------------------------------------ statistics
 
 
-def auc(positives: Sequence[float], negatives: Sequence[float]) -> float:
+def auc(positives: Sequence[float] | np.ndarray, negatives: Sequence[float] | np.ndarray) -> float:
     """ROC AUC: P(a positive scores above a negative), ties count one half."""
     pos, neg = np.asarray(positives, np.float64), np.asarray(negatives, np.float64)
     if pos.size == 0 or neg.size == 0:
@@ -269,10 +256,8 @@ def _stats(
     r = np.stack(real) if real else np.full((0, 3), np.nan)
     mean = tuple(float(v) for v in (p.mean(axis=0) if len(p) else [math.nan] * 3))
     rate = tuple(float(v) for v in ((p >= 0.5).mean(axis=0) if len(p) else [math.nan] * 3))
-    if name == "real":
-        aucs = (math.nan,) * 3
-    else:
-        aucs = tuple(auc(r[:, c], p[:, c]) for c in range(3))
+    aucs: tuple[float, ...] = ((math.nan,) * 3 if name == "real"
+                               else tuple(auc(r[:, c], p[:, c]) for c in range(3)))
     passes = tuple(float((p[:, real_class] >= t).mean()) if len(p) else math.nan for t in THRESHOLDS)
     return ConditionStats(name, tried, len(probs), mean, aucs, rate, passes)  # type: ignore[arg-type]
 

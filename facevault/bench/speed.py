@@ -2,7 +2,7 @@
 
 Role: push >= N frames from a source (looping it when shorter) through FacePipeline,
 recording decode, landmarks, align(+gates), embed and total times; then push the same
-decoded frames through `plain_reference`, a deliberately FaceVault-free loop (MediaPipe +
+decoded frames through `facevault.vision.reference.plain_reference`, a deliberately FaceVault-free loop (MediaPipe +
 cv2 + onnxruntime called directly, as a script would) and report the p50 ratio. Also
 peak RSS and the time from process start to the first processed frame.
 
@@ -23,7 +23,18 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["StageStats", "SpeedReport", "process_age_s", "percentiles", "run_speed", "plain_reference"]
+__all__ = [
+    "StageStats",
+    "SpeedReport",
+    "process_age_s",
+    "percentiles",
+    "run_speed",
+    "peak_rss_mb",
+    "report_lines",
+    "EndToEndReport",
+    "run_end_to_end",
+    "end_to_end_lines",
+]
 
 log = logging.getLogger(__name__)
 
@@ -75,58 +86,6 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
 
 
-def plain_reference(
-    frames: list[np.ndarray], landmarker_path: Path, embedder_path: Path, *, video: bool,
-    mean: float = 127.0, std: float = 128.0, input_name: str = "input",
-    output_name: str = "output", threads: int = 2,
-) -> tuple[list[float], int]:
-    """What a plain script does: MediaPipe + cv2 + onnxruntime, no FaceVault code.
-
-    Returns per-frame times (ms, landmarks to unit embedding) and how many had a face.
-    """
-    import cv2
-    import mediapipe as mp
-    import onnxruntime as ort
-    from mediapipe.tasks.python.core.base_options import BaseOptions
-    from mediapipe.tasks.python.vision import face_landmarker as fl
-    from mediapipe.tasks.python.vision.core.vision_task_running_mode import (
-        VisionTaskRunningMode as Mode,
-    )
-
-    template = np.array([[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366],
-                         [41.5493, 92.3655], [70.7299, 92.2041]], np.float32)
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads, opts.inter_op_num_threads = threads, 1
-    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")  # as the embedder does
-    sess = ort.InferenceSession(str(embedder_path), opts, providers=["CPUExecutionProvider"])
-    options = fl.FaceLandmarkerOptions(
-        base_options=BaseOptions(model_asset_path=str(landmarker_path)),
-        running_mode=Mode.VIDEO if video else Mode.IMAGE, num_faces=1,
-    )
-    times, ok = [], 0
-    from facevault.vision.native_log import native_stderr_to_log
-
-    with native_stderr_to_log(log):
-        lm_task = fl.FaceLandmarker.create_from_options(options)
-    with lm_task as lm:
-        for i, rgb in enumerate(frames):
-            t0 = time.perf_counter()
-            image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
-            res = lm.detect_for_video(image, i * 33 + 1) if video else lm.detect(image)
-            if res.face_landmarks:
-                h, w = rgb.shape[:2]
-                p = np.array([(q.x * w, q.y * h) for q in res.face_landmarks[0]], np.float32)
-                five = np.stack([(p[33] + p[133]) / 2, (p[362] + p[263]) / 2, p[1], p[61], p[291]])
-                m, _ = cv2.estimateAffinePartial2D(five, template, method=cv2.LMEDS)
-                crop = cv2.warpAffine(rgb, m, (112, 112))
-                x = ((crop.astype(np.float32) - mean) / std).transpose(2, 0, 1)[None]
-                e = sess.run([output_name], {input_name: x})[0][0]
-                e = e / np.linalg.norm(e)
-                ok += 1
-            times.append((time.perf_counter() - t0) * 1e3)
-    return times, ok
-
-
 def run_speed(
     source_spec: str,
     *,
@@ -136,6 +95,7 @@ def run_speed(
 ) -> SpeedReport:
     """Time FacePipeline on >= `frames` frames of `source_spec` (looped if shorter)."""
     from facevault import modelstore
+    from facevault.services.models import face_pipeline
     from facevault.vision.pipeline import FacePipeline
     from facevault.vision.sources import open_source
 
@@ -152,7 +112,7 @@ def run_speed(
             with open_source(source_spec) as source:
                 video = bool(source.is_stream)
                 if pipeline is None:
-                    pipeline = FacePipeline.from_models(video=video)
+                    pipeline = face_pipeline(video)
                 it = iter(source)
                 while len(stages["total"]) < frames:
                     t0 = time.perf_counter()
@@ -190,7 +150,9 @@ def run_speed(
     if with_plain and kept:
         entry = modelstore.embedder_entry()
         prep = entry.preprocessing
-        times, plain_ok = plain_reference(
+        from facevault.vision import reference
+
+        times, plain_ok = reference.plain_reference(
             kept, modelstore.model_path("landmarker"), entry.path, video=video,
             mean=float(prep.mean), std=float(prep.std),  # type: ignore[union-attr,arg-type]
             input_name=str(prep.input_name), output_name=str(prep.output_name),  # type: ignore[union-attr]
@@ -287,6 +249,7 @@ def run_end_to_end(
     from facevault.core.factors import FaceFactor, Factors
     from facevault.services.enroll import create_vault
     from facevault.services.unlock import LockedVault
+    from facevault.services.models import face_pipeline
     from facevault.vision.pipeline import FacePipeline, fuse
     from facevault.vision.sources import open_source
 
@@ -302,7 +265,8 @@ def run_end_to_end(
     kdf_s = statistics.median(kdf.measure(kdf.DEFAULT_PARAMS) for _ in range(max(1, min(repeats, 3))))
 
     def good(pipeline: FacePipeline, want: int, start: int) -> tuple[list[Any], float]:
-        obs, spent, k = [], 0.0, start
+        obs: list[Any] = []
+        spent, k = 0.0, start
         while len(obs) < want and k < start + len(frames):
             t0 = time.perf_counter()
             o = pipeline.process(frames[k % len(frames)])
@@ -314,7 +278,7 @@ def run_end_to_end(
 
     enroll_t, enroll_p, unlock_t, unlock_p = [], [], [], []
     kdf_calls = 0
-    pipeline = FacePipeline.from_models(video=False)
+    pipeline = face_pipeline(False)
     try:
         with tempfile.TemporaryDirectory(dir=workdir, prefix="fv-speed-") as tmp_name:
             tmp = Path(tmp_name)

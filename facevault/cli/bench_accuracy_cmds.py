@@ -13,6 +13,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+__all__ = ["register_bench", "cmd_accuracy", "register_report", "cmd_report"]
+
+
 
 def register_bench(bsub: Any) -> None:
     p = bsub.add_parser("accuracy", help="TAR/FAR of IronMask settings on real faces vs plain cosine")

@@ -17,6 +17,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+__all__ = ["register", "cmd_speed", "cmd_lfw"]
+
+
 BENCH_MODULES: tuple[str, ...] = (
     "facevault.cli.bench_accuracy_cmds",
     "facevault.cli.bench_vault_cmds",

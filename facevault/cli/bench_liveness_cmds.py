@@ -8,6 +8,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+__all__ = ["register_bench", "cmd_liveness"]
+
+
 
 def register_bench(bsub: Any) -> None:
     p = bsub.add_parser("liveness", help="passive anti-spoof model: real photos vs synthetic attacks")

@@ -8,6 +8,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+__all__ = ["register_bench", "cmd_vault"]
+
+
 
 def register_bench(bsub: Any) -> None:
     p = bsub.add_parser("vault", help="unlock latency, add/get throughput vs raw AEAD, preset attack table")

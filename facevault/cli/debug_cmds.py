@@ -15,6 +15,9 @@ from typing import Any
 
 from facevault.errors import NoUsableFaceError
 
+__all__ = ["register", "cmd_embed"]
+
+
 
 def register(sub: Any) -> None:
     debug = sub.add_parser("debug", help="developer tools: inspect what the face pipeline sees")
@@ -29,10 +32,10 @@ def register(sub: Any) -> None:
 
 def _records(paths: list[str]) -> Any:
     from facevault.errors import SourceError
-    from facevault.vision.pipeline import FacePipeline
+    from facevault.services.models import face_pipeline
     from facevault.vision.sources import open_source
 
-    with FacePipeline.from_models(video=False) as pipeline:
+    with face_pipeline(False) as pipeline:
         for spec in paths:
             try:
                 source = open_source(spec)

@@ -58,5 +58,5 @@ def exit_code(exc: FaceVaultError) -> int:
     """The code of the nearest error type in the table (by the exception's MRO)."""
     for cls in type(exc).__mro__:
         if cls in EXIT_CODES:
-            return EXIT_CODES[cls]  # type: ignore[index]
+            return EXIT_CODES[cls]
     return 5

@@ -13,7 +13,7 @@ from facevault.cli import unlock_args as ua
 from facevault.cli.output import err, show, show_recovery_code
 from facevault.errors import StorageError, UsageError
 
-__all__ = ["register"]
+__all__ = ["register", "cmd_encrypt", "cmd_decrypt"]
 
 
 def register(sub: Any) -> None:

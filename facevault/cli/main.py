@@ -1,4 +1,5 @@
-"""`facevault` entry point: no arguments starts the GUI; subcommands are the CLI.
+"""The command line: `facevault COMMAND ...` (facevault.launcher starts the desktop app when
+there is no command).
 
 Each command group lives in its own module under facevault.cli with a
 `register(subparsers)` function that adds its parsers and sets `func` (a callable taking
@@ -20,6 +21,9 @@ from facevault.cli.exit_codes import HELP as EXIT_CODES_HELP
 from facevault.cli.exit_codes import INTERRUPTED, exit_code
 from facevault.cli.hints import hint_text
 from facevault.errors import FaceVaultError
+
+__all__ = ["build_parser", "main"]
+
 
 # Command modules, in --help order. Each defines register(subparsers).
 COMMAND_MODULES = (
@@ -48,16 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _start_gui() -> int:
-    from facevault.gui.app import run
-
-    return int(run())
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    if not args_list:
-        return _start_gui()
     parser = build_parser()
     args = parser.parse_args(args_list)
     logging.basicConfig(

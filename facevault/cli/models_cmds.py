@@ -14,6 +14,9 @@ from typing import Any
 from facevault import modelstore
 from facevault.errors import Hint, ModelError
 
+__all__ = ["register", "cmd_install", "cmd_verify", "cmd_list", "cmd_register"]
+
+
 
 def register(sub: Any) -> None:
     models = sub.add_parser("models", help="install, verify, list or register face models")

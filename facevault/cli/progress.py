@@ -6,6 +6,9 @@ import sys
 import time
 from typing import TextIO
 
+__all__ = ["ProgressLine"]
+
+
 
 class ProgressLine:
     def __init__(self, label: str, total: int | None = None, *, stream: TextIO | None = None) -> None:

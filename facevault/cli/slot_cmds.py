@@ -15,7 +15,15 @@ from facevault.cli.output import err, show, show_recovery_code, write_private
 from facevault.core.modes import Mode
 from facevault.errors import UsageError
 
-__all__ = ["register"]
+__all__ = [
+    "register",
+    "cmd_reenroll",
+    "cmd_mode",
+    "cmd_slots",
+    "cmd_device",
+    "cmd_recovery",
+    "cmd_presets",
+]
 
 
 def register(sub: Any) -> None:

@@ -120,9 +120,9 @@ def probes(args: argparse.Namespace) -> list[np.ndarray]:
 
     passive: PassiveScorer | None = None
     if args.liveness and args.passive_check:
-        from facevault.vision.antispoof import PassiveLiveness
+        from facevault.services.models import passive_liveness
 
-        passive = PassiveLiveness.from_manifest()
+        passive = passive_liveness()
     policy = POLICY.unlock
     return show(live_probes(args.face, parts=default_parts(), require=bool(args.liveness),
                             allow_still=bool(args.allow_still), want=policy.want,

@@ -20,7 +20,7 @@ from facevault.cli.output import err, show, show_recovery_code
 from facevault.core.modes import Mode
 from facevault.errors import StorageError, UsageError
 
-__all__ = ["register"]
+__all__ = ["register", "safe_output", "cmd_init", "cmd_add", "cmd_ls", "cmd_get", "cmd_rm"]
 
 
 def register(sub: Any) -> None:

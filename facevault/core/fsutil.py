@@ -18,6 +18,7 @@ import contextlib
 import errno
 import os
 import secrets
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -33,6 +34,7 @@ __all__ = [
     "remove_quietly",
     "storage_error",
     "FileLock",
+    "temp_file",
 ]
 
 TEMP_PREFIX = ".fvtmp-"
@@ -197,7 +199,7 @@ class FileLock:
         os.close(fd)
 
 
-if os.name == "nt":  # pragma: no cover - exercised on Windows only
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
     import msvcrt
 
     def _lock_fd(fd: int) -> None:

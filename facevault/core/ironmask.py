@@ -1,10 +1,11 @@
 """IronMask fuzzy extractor (Kim et al., CVPR 2021) over unit face embeddings.
 
-Role: the codebook C(n, a), uniform codeword sampling, Haar-random orthogonal matrices,
-the plane rotation that builds the helper matrix P = R Q, decoding (plain and list
-decoding), and the canonical byte encodings of codewords and helper data.
+Role: Haar-random orthogonal matrices, the plane rotation that builds the helper matrix
+P = R Q, decoding (plain and list decoding), and the canonical bytes of helper data
+(FORMAT.md "IronMask helper"). The codebook, its presets and codewords live in
+facevault.core.codebook and are re-exported here.
 
-May import: the standard library, numpy and facevault.errors. Nothing else.
+May import: the standard library, numpy, facevault.core.codebook and facevault.errors.
 
 What the helper reveals.  Given the template t and the codeword c, P is uniformly
 distributed on {M in O(n) : M t = c} (the left stabiliser of c acts transitively on
@@ -21,13 +22,22 @@ with 256 bits from os.urandom). Tests inject fixed parts through `_enroll_from_p
 from __future__ import annotations
 
 import math
-import os
-import secrets
 import struct
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from facevault.core.codebook import (
+    DEFAULT_PRESET,
+    MAX_DIM,
+    PRESETS,
+    Codeword,
+    IronMaskParams,
+    codebook_bits,
+    random_codeword,
+)
+from facevault.core.codebook import fresh_generator as _fresh_generator
+from facevault.core.codebook import readonly as _readonly
 from facevault.errors import IntegrityError
 
 __all__ = [
@@ -49,10 +59,6 @@ __all__ = [
     "helper_from_bytes",
 ]
 
-# Codeword entries store the index in 15 bits and the sign in the top bit of a uint16.
-MAX_DIM = 1 << 15
-
-CODEWORD_VERSION = 1
 HELPER_MAGIC = b"FVIM"
 HELPER_VERSION = 1
 _HELPER_HEADER = struct.Struct(">4sBBHH")  # magic, version, dtype code, n, a
@@ -63,144 +69,6 @@ _ORTHO_PROBES = 8
 # Below this sine the rotation plane is numerically undefined (u = +-c).
 _PARALLEL_EPS = 1e-12
 MAX_CANDIDATES = 256
-
-
-def codebook_bits(n: int, a: int) -> float:
-    """log2 |C(n, a)| = log2(binom(n, a) * 2^a), from the exact integer."""
-    _check_dims(n, a)
-    return math.log2(math.comb(n, a)) + a
-
-
-def _check_dims(n: int, a: int) -> None:
-    for name, value in (("dim", n), ("alpha", a)):
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise TypeError(f"{name} must be an int, not {type(value).__name__}")
-    if not 2 <= n <= MAX_DIM:
-        raise ValueError(f"dim must be in [2, {MAX_DIM}], got {n}")
-    if not 1 <= a <= n:
-        raise ValueError(f"alpha must be in [1, dim={n}], got {a}")
-
-
-@dataclass(frozen=True)
-class IronMaskParams:
-    """Codebook C(dim, alpha): unit vectors with exactly `alpha` entries +-1/sqrt(alpha)."""
-
-    dim: int
-    alpha: int
-
-    def __post_init__(self) -> None:
-        _check_dims(self.dim, self.alpha)
-
-    @property
-    def bits(self) -> float:
-        """log2 of the codebook size (brute-force cost in codewords, not the FAR bound)."""
-        return codebook_bits(self.dim, self.alpha)
-
-
-# Tolerance figures: isotropic-noise simulation, angle between enrollment and probe
-# at which plain decoding succeeds about half the time. Real faces are not isotropic.
-PRESETS: dict[str, IronMaskParams] = {
-    # 115.4 bits; the paper's choice. 99.8% at 39 deg, ~50% near 49 deg, ~35% at 50, ~0% at 57.
-    "default": IronMaskParams(512, 16),
-    # 91.0 bits; tolerates more noise for fewer bits: 99.4% at 45 deg, ~50% near 53.5 deg.
-    "tolerant": IronMaskParams(512, 12),
-    # 138.4 bits; needs closer probes: 99.7% at 36 deg, ~50% near 45 deg.
-    "strict": IronMaskParams(512, 20),
-}
-DEFAULT_PRESET = "default"
-
-
-def _readonly(array: np.ndarray) -> np.ndarray:
-    array = np.array(array, copy=True)
-    array.setflags(write=False)
-    return array
-
-
-@dataclass(frozen=True, eq=False)
-class Codeword:
-    """One codeword of C(dim, a), a = len(indices).
-
-    indices: (a,) int64, strictly increasing, each in [0, dim).
-    signs:   (a,) int8, each +1 or -1; entry k of the vector is signs[k] / sqrt(a).
-
-    Canonical bytes (`to_bytes`), 5 + 2a bytes:
-        version u8 (=1) | dim u16 BE | a u16 BE | a entries u16 BE,
-        entry = index | 0x8000 if the sign is negative, entries in increasing index order.
-    `from_bytes` accepts only that exact form, so parse-then-serialise is the identity.
-    Equality and hashing use the canonical bytes; repr shows only dim (the codeword is secret).
-    """
-
-    indices: np.ndarray = field(repr=False)  # the secret: kept out of repr and logs
-    signs: np.ndarray = field(repr=False)
-    dim: int
-    _encoded: bytes = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        indices = np.asarray(self.indices)
-        signs = np.asarray(self.signs)
-        if indices.ndim != 1 or signs.shape != indices.shape:
-            raise ValueError("indices and signs must be 1-D arrays of the same length")
-        if indices.dtype.kind not in "iu" or signs.dtype.kind not in "iu":
-            raise TypeError("indices and signs must be integer arrays")
-        _check_dims(self.dim, int(indices.size))
-        if np.any(np.diff(indices) <= 0):
-            raise ValueError("indices must be strictly increasing")
-        if indices[0] < 0 or indices[-1] >= self.dim:
-            raise ValueError(f"indices must lie in [0, {self.dim})")
-        if not np.all(np.abs(signs) == 1):
-            raise ValueError("signs must be +1 or -1")
-        object.__setattr__(self, "indices", _readonly(indices.astype(np.int64)))
-        object.__setattr__(self, "signs", _readonly(signs.astype(np.int8)))
-        words = self.indices.astype(np.uint16) | np.where(self.signs < 0, 0x8000, 0).astype(np.uint16)
-        head = struct.pack(">BHH", CODEWORD_VERSION, self.dim, self.indices.size)
-        object.__setattr__(self, "_encoded", head + words.astype(">u2").tobytes())
-
-    @property
-    def alpha(self) -> int:
-        return int(self.indices.size)
-
-    @property
-    def params(self) -> IronMaskParams:
-        return IronMaskParams(self.dim, self.alpha)
-
-    def to_vector(self) -> np.ndarray:
-        """(dim,) float64 unit vector."""
-        vector = np.zeros(self.dim, dtype=np.float64)
-        vector[self.indices] = self.signs / math.sqrt(self.alpha)
-        return vector
-
-    def to_bytes(self) -> bytes:
-        return self._encoded
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> "Codeword":
-        """Parse canonical bytes; anything else raises IntegrityError."""
-        if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise TypeError("data must be bytes")
-        data = bytes(data)
-        if len(data) < 5:
-            raise IntegrityError("Codeword data is truncated.")
-        version, dim, a = struct.unpack_from(">BHH", data)
-        if version != CODEWORD_VERSION:
-            raise IntegrityError(f"Unknown codeword format version {version}.")
-        if len(data) != 5 + 2 * a:
-            raise IntegrityError("Codeword data has the wrong length.")
-        words = np.frombuffer(data, dtype=">u2", offset=5).astype(np.int64)
-        try:
-            codeword = cls(words & 0x7FFF, np.where(words & 0x8000, -1, 1), dim)
-        except ValueError as exc:
-            raise IntegrityError(f"Codeword data is not canonical: {exc}.") from None
-        if codeword.to_bytes() != data:
-            raise IntegrityError("Codeword data is not canonical.")
-        return codeword
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Codeword):
-            return NotImplemented
-        return self._encoded == other._encoded
-
-    def __hash__(self) -> int:
-        return hash(self._encoded)
 
 
 @dataclass(frozen=True, eq=False)
@@ -236,20 +104,6 @@ class Helper:
         )
 
     __hash__ = None  # type: ignore[assignment]
-
-
-def _fresh_generator() -> np.random.Generator:
-    return np.random.Generator(np.random.PCG64(int.from_bytes(os.urandom(32), "big")))
-
-
-def random_codeword(params: IronMaskParams) -> Codeword:
-    """A codeword drawn uniformly from C(params) with the `secrets` module."""
-    if not isinstance(params, IronMaskParams):
-        raise TypeError("params must be IronMaskParams")
-    chosen = sorted(secrets.SystemRandom().sample(range(params.dim), params.alpha))
-    bits = secrets.randbits(params.alpha)
-    signs = [-1 if (bits >> k) & 1 else 1 for k in range(params.alpha)]
-    return Codeword(np.array(chosen, dtype=np.int64), np.array(signs, dtype=np.int8), params.dim)
 
 
 def haar_orthogonal(n: int, rng: np.random.Generator | None = None) -> np.ndarray:
@@ -348,7 +202,8 @@ def _projection(helper: Helper, probe: np.ndarray) -> np.ndarray:
     if not isinstance(helper, Helper):
         raise TypeError("helper must be a Helper")
     t = _unit(probe, "probe", helper.params.dim)
-    return helper.matrix.astype(np.float64) @ t
+    y: np.ndarray = helper.matrix.astype(np.float64) @ t
+    return y
 
 
 def _ranked(y: np.ndarray) -> np.ndarray:

@@ -40,7 +40,7 @@ from facevault.core import fsutil
 from facevault.core.crypto import KEY_SIZE, random_bytes
 from facevault.core.facekey import DecodePolicy
 from facevault.core.factors import Factors
-from facevault.core.progress import ByteProgress
+from facevault.core.progress import ByteProgress, Sink, as_progress, run_to_end
 from facevault.core.sealing import SlotPlan, seal_all
 from facevault.core.slots import Slot
 from facevault.core.unlocking import Opened, _open_slots
@@ -63,11 +63,9 @@ from facevault.core.vault_index import (
     seal_index,
 )
 from facevault.core.vault_objects import (
-    OBJECT_SUFFIX,
     OBJECTS_DIR,
     decrypt_object,
     object_path,
-    reencrypt_object,
     write_object,
 )
 from facevault.errors import IntegrityError, StorageError, UsageError
@@ -209,7 +207,7 @@ class OpenVault:
             raise UsageError(f"there is no file named {name!r} in the vault")
         return entry
 
-    def _decrypt(self, entry: Entry, dst: BinaryIO) -> Iterator[ByteProgress]:
+    def _decrypt(self, entry: Entry, dst: BinaryIO) -> Generator[ByteProgress, None, None]:
         for done in decrypt_object(self._path, self._master_key, entry, dst):
             yield ByteProgress(done, entry.size)
 
@@ -223,7 +221,7 @@ class OpenVault:
             pass
         return out.getvalue()
 
-    def extract(self, name: str, dest: Path, *, overwrite: bool = False) -> Iterator[ByteProgress]:
+    def extract(self, name: str, dest: Path, *, overwrite: bool = False) -> Generator[ByteProgress, None, None]:
         """Decrypt `name` to `dest` (a generator). Nothing appears at `dest` unless it all
         authenticated; an existing `dest` is refused (StorageError) unless `overwrite`."""
         entry = self._entry(name)
@@ -232,17 +230,17 @@ class OpenVault:
             raise StorageError(f"{dest} already exists", hint="Choose another name or overwrite.")
         return self._extract(entry, dest, overwrite)
 
-    def _extract(self, entry: Entry, dest: Path, overwrite: bool) -> Iterator[ByteProgress]:
+    def _extract(self, entry: Entry, dest: Path, overwrite: bool) -> Generator[ByteProgress, None, None]:
         with fsutil.atomic_write(dest, replace=overwrite, mtime=entry.mtime,
                                  what=f"extracting {entry.name!r}") as out:
             yield from self._decrypt(entry, out)  # type: ignore[arg-type]
 
-    def verify(self) -> Iterator[ByteProgress]:
+    def verify(self) -> Generator[ByteProgress, None, None]:
         """Decrypt every object without writing anything; IntegrityError names the first bad one."""
         total = sum(e.size for e in self._index.entries)
         base = 0
         for entry in self._index.entries:
-            for p in self._decrypt(entry, _Sink()):  # type: ignore[arg-type]
+            for p in self._decrypt(entry, Sink()):  # type: ignore[arg-type]
                 yield ByteProgress(base + p.done, total)
             base += entry.size
 
@@ -277,7 +275,7 @@ class OpenVault:
                                hint="Choose another name or overwrite.")
 
     def add_file(self, src: Path, name: str | None = None, *,
-                 overwrite: bool = False) -> Iterator[ByteProgress]:
+                 overwrite: bool = False) -> Generator[ByteProgress, None, None]:
         """Encrypt the file `src` into the vault as `name` (default: its file name)."""
         src = Path(src)
         name = check_name(src.name if name is None else name)
@@ -286,7 +284,7 @@ class OpenVault:
         self._check_free(name, overwrite)
         return self._add(src, name, overwrite)
 
-    def _add(self, src: Path, name: str, overwrite: bool) -> Iterator[ByteProgress]:
+    def _add(self, src: Path, name: str, overwrite: bool) -> Generator[ByteProgress, None, None]:
         with self.lock():
             self._check_free(name, overwrite)
             try:
@@ -295,7 +293,7 @@ class OpenVault:
                 raise fsutil.storage_error(exc, f"reading {src}") from exc
             with f:
                 st = os.fstat(f.fileno())
-                entry = yield from _as_progress(
+                entry = yield from as_progress(
                     write_object(self._path, self._master_key, f, name, st.st_mtime), 0, st.st_size)
             self._add_entry(entry)
 
@@ -313,7 +311,7 @@ class OpenVault:
         with self.lock():
             self._check_free(name, overwrite)
             when = time.time() if mtime is None else float(mtime)
-            entry = _run(write_object(self._path, self._master_key, io.BytesIO(bytes(data)), name, when))
+            entry = run_to_end(write_object(self._path, self._master_key, io.BytesIO(bytes(data)), name, when))
             self._add_entry(entry)
         return entry
 
@@ -336,7 +334,7 @@ class OpenVault:
             self._header = parse_header(data)
         return new
 
-    def rotate_master_key(self, plans: list[SlotPlan] | tuple[SlotPlan, ...]) -> Iterator[ByteProgress]:
+    def rotate_master_key(self, plans: list[SlotPlan] | tuple[SlotPlan, ...]) -> Generator[ByteProgress, None, None]:
         """Re-encrypt everything under a new master key whose slots are sealed from `plans`
         (a generator; every old slot goes, since each wraps the old key).
 
@@ -350,91 +348,23 @@ class OpenVault:
         new_key = random_bytes(KEY_SIZE)
         return self._rotate_from_parts(new_key, seal_all(new_key, list(plans)))
 
-    def _rotate_from_parts(self, new_key: bytes, new_slots: list[Slot]) -> Iterator[ByteProgress]:
+    def _rotate_from_parts(self, new_key: bytes, new_slots: list[Slot]) -> Generator[ByteProgress, None, None]:
         """rotate_master_key with a given key and sealed slots (core tests only)."""
         new_key = _check_key(new_key)
         encode_header(self._header.vault_id, new_slots, new_key)  # validate up front
         return self._rotate(new_key, list(new_slots))
 
-    def _rotate(self, new_key: bytes, new_slots: list[Slot]) -> Iterator[ByteProgress]:
-        with self.lock():
-            old = self._index
-            total = sum(e.size for e in old.entries)
-            created: list[str] = []
-            base = 0
-            try:
-                entries = []
-                for e in old.entries:
-                    new = yield from _as_progress(
-                        reencrypt_object(self._path, self._master_key, new_key, e), base, total)
-                    created.append(new.object_id)
-                    entries.append(new)
-                    base += e.size
-                index = Index(old.vault_id, old.generation + 1, tuple(entries))
-                with fsutil.atomic_write(self._path / PENDING_INDEX_NAME,
-                                         what="writing the vault index") as out:
-                    out.write(seal_index(new_key, index))
-                data = encode_header(old.vault_id, new_slots, new_key)
-                with fsutil.atomic_write(self._path / HEADER_NAME, what="writing the header") as out:
-                    out.write(data)
-            except BaseException:
-                for object_id in created:
-                    fsutil.remove_quietly(object_path(self._path, object_id))
-                fsutil.remove_quietly(self._path / PENDING_INDEX_NAME)
-                raise
-            self._key, self._header, self._index = new_key, parse_header(data), index
-            self._replace(self._path / PENDING_INDEX_NAME, self._path / INDEX_NAME)
-            for e in old.entries:
-                fsutil.remove_quietly(object_path(self._path, e.object_id))
+    def _rotate(self, new_key: bytes, new_slots: list[Slot]) -> Generator[ByteProgress, None, None]:
+        from facevault.core import vault_rekey
+
+        return vault_rekey.rotate(self, new_key, new_slots)
 
     def gc(self, *, grace_seconds: float = 3600.0) -> int:
-        """Delete unreferenced objects and crash debris older than `grace_seconds`.
+        """Delete unreferenced objects and crash debris older than `grace_seconds` (the grace
+        period protects files a sync tool delivered before the index that names them)."""
+        from facevault.core import vault_rekey
 
-        The grace period protects files a sync tool has delivered before the index that
-        names them. Returns the number of files removed.
-        """
-        removed = 0
-        with self.lock():
-            live = {e.object_id + OBJECT_SUFFIX for e in self._index.entries}
-            cutoff = time.time() - grace_seconds
-            candidates = [p for p in (self._path / OBJECTS_DIR).iterdir()
-                          if (p.suffix == OBJECT_SUFFIX and p.name not in live)
-                          or p.name.startswith(fsutil.TEMP_PREFIX)]
-            candidates += [p for p in self._path.iterdir()
-                           if p.name.startswith(fsutil.TEMP_PREFIX) or p.name == PENDING_INDEX_NAME]
-            for p in candidates:
-                with contextlib.suppress(OSError):
-                    if p.is_file() and p.stat().st_mtime <= cutoff and fsutil.remove_quietly(p):
-                        removed += 1
-        return removed
-
-
-class _Sink:
-    def write(self, data: bytes) -> int:
-        return len(data)
-
-
-def _as_progress(gen: Generator[int, None, Entry], base: int,
-                 total: int) -> Generator[ByteProgress, None, Entry]:
-    """Map a byte-count generator to ByteProgress, passing on its return value and a close()."""
-    try:
-        while True:
-            try:
-                done = base + next(gen)
-            except StopIteration as stop:
-                return stop.value  # type: ignore[no-any-return]
-            yield ByteProgress(done, max(total, done))
-    finally:
-        gen.close()
-
-
-def _run(gen: Generator[int, None, Entry]) -> Entry:
-    """Drive a generator to its end and return its value."""
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
+        return vault_rekey.gc(self, grace_seconds=grace_seconds)
 
 
 def create_vault(path: Path, plans: list[SlotPlan] | tuple[SlotPlan, ...]) -> OpenVault:

@@ -147,9 +147,9 @@ class BrowserPage(QWidget):
         self.delete_button.clicked.connect(self.delete)
         self.security_button.clicked.connect(self.security_requested)
         self.lock_button.clicked.connect(self.lock_requested)
-        QShortcut(QKeySequence.StandardKey.Delete, self.table, activated=self.delete)
-        QShortcut(QKeySequence(Qt.Key.Key_Return), self.table, activated=self.open_selected)
-        QShortcut(QKeySequence.StandardKey.Find, self, activated=self.filter.setFocus)
+        QShortcut(QKeySequence.StandardKey.Delete, self.table).activated.connect(self.delete)
+        QShortcut(QKeySequence(Qt.Key.Key_Return), self.table).activated.connect(self.open_selected)
+        QShortcut(QKeySequence.StandardKey.Find, self).activated.connect(self.filter.setFocus)
 
         self.progress = QProgressBar()
         self.progress_label = QLabel()
@@ -182,11 +182,11 @@ class BrowserPage(QWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.progress_row)
         layout.addWidget(self.status)
-        order = [self.table, self.add_button, self.open_button, self.extract_button, self.delete_button,
+        order: list[QWidget] = [self.table, self.add_button, self.open_button, self.extract_button, self.delete_button,
                  self.filter,
                  self.security_button, self.lock_button]
-        for a, b in zip(order, order[1:]):
-            self.setTabOrder(a, b)
+        for first, second in zip(order, order[1:]):
+            self.setTabOrder(first, second)
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
         self._update_buttons()
 

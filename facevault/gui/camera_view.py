@@ -16,7 +16,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QComboBox, QSizePolicy, QWidget
 
-__all__ = ["CameraView", "CameraChooser", "guidance_for"]
+__all__ = ["CameraView", "CameraChooser", "guidance_for", "to_qimage"]
 
 GOOD = QColor(46, 160, 67)
 BAD = QColor(230, 140, 20)

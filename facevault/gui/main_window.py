@@ -317,7 +317,9 @@ class MainWindow(QMainWindow):
         for service in ("org.freedesktop.ScreenSaver", "org.gnome.ScreenSaver"):
             path = "/org/freedesktop/ScreenSaver" if "freedesktop" in service else "/org/gnome/ScreenSaver"
             try:
-                bus.connect("", path, service, "ActiveChanged", self, SLOT("_screensaver(bool)"))
+                # PySide6's stubs want bytes here; at run time only the str of SLOT() is accepted
+                bus.connect("", path, service, "ActiveChanged", self,  # type: ignore[call-overload]
+                            SLOT("_screensaver(bool)"))
             except (TypeError, RuntimeError):
                 return
 

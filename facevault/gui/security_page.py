@@ -15,7 +15,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QListWidget, QPushButton,
-    QScrollArea, QSpinBox, QStackedWidget, QVBoxLayout, QWidget,
+    QSpinBox, QStackedWidget, QVBoxLayout, QWidget,
 )
 
 from facevault.core.kinds import Kind
@@ -25,6 +25,7 @@ from facevault.gui.context import AppContext
 from facevault.gui.dialogs import status_of
 from facevault.gui.enroll_page import heading
 from facevault.gui.face_panel import FacePanel
+from facevault.gui.fit_scroll import FitScroll, explain_text
 from facevault.gui.recovery_panel import RecoveryCodePanel
 from facevault.services import threat
 from facevault.services.devices import disable_device, enable_device
@@ -43,34 +44,6 @@ REENROLL_TEXT = (
     "changed, when unlocking often fails, or when you think someone copied the vault.\n\n"
     "A copy of the vault made before re-enrolling still opens with the old face, unless you "
     "also re-encrypt every file under a new key (slower; you get a new recovery code).")
-
-
-class _FitScroll(QScrollArea):
-    """A scroll area whose page is as tall as its wrapped labels need at the current width
-    (QScrollArea alone squeezes word-wrapped labels in group boxes until they clip)."""
-
-    def fit(self) -> None:
-        inner = self.widget()
-        if inner is None or inner.layout() is None:
-            return
-        width = self.viewport().width()
-        layout = inner.layout()
-        need = layout.totalHeightForWidth(width) if layout.hasHeightForWidth() else layout.totalMinimumSize().height()
-        inner.setMinimumHeight(need)
-
-    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
-        super().resizeEvent(event)
-        self.fit()
-
-
-def explain_text(lines: list[str]) -> str:
-    """threat.describe() lines as paragraphs: the summary and cost, the attacks, the notes."""
-    attacks = [i for i, line in enumerate(lines) if line.startswith("  - ")]
-    if not attacks:
-        return "\n".join(lines)
-    first, last = attacks[0], attacks[-1] + 1
-    return "\n\n".join(["\n".join(lines[:first]), "\n".join(l.strip() for l in lines[first:last]),
-                        "\n".join(lines[last:])]).strip()
 
 
 class SecurityPage(QWidget):
@@ -183,7 +156,7 @@ class SecurityPage(QWidget):
         for w in (mode_box, face_box, keys_box, lock_box):
             ov.addWidget(w)
         ov.addStretch(1)
-        self.scroll_area = _FitScroll()
+        self.scroll_area = FitScroll()
         self.scroll_area.setWidgetResizable(True)
         self.scroll_area.setWidget(inner)
         o = QVBoxLayout(overview)
@@ -212,8 +185,8 @@ class SecurityPage(QWidget):
         self.code = RecoveryCodePanel(ctx)
         self.code.confirmed.connect(self._code_confirmed)
 
-        for w in (overview, capture, self.code):
-            self.stack.addWidget(w)
+        for page in (overview, capture, self.code):
+            self.stack.addWidget(page)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addWidget(self.stack, 1)

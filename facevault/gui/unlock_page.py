@@ -105,11 +105,11 @@ class UnlockPage(QWidget):
         layout.addWidget(self.face, 1)
         layout.addWidget(self.code_row)
         layout.addLayout(buttons)
-        order = [self.pass_edit, self.pass_go, self.face.chooser, self.face.retry_button,
+        order: list[QWidget] = [self.pass_edit, self.pass_go, self.face.chooser, self.face.retry_button,
                  self.code_edit, self.code_go, self.back_button, self.retry_button,
                  self.code_button, self.device_button]
-        for a, b in zip(order, order[1:]):
-            self.setTabOrder(a, b)
+        for first, second in zip(order, order[1:]):
+            self.setTabOrder(first, second)
         self._busy = False
 
     @property

@@ -18,7 +18,7 @@ from typing import Any
 
 from facevault import paths
 from facevault.errors import Hint, ModelError, UsageError
-from facevault.modelstore.manifest import ModelEntry, all_entries, load_manifest, load_user
+from facevault.modelstore.manifest import ModelEntry, all_entries, load_manifest, _load_user
 
 __all__ = ["model_path", "embedder_entry", "default_embedder_name", "verify", "status",
            "cache_store", "sha256_of"]
@@ -97,7 +97,7 @@ def _checked(entry: ModelEntry) -> ModelEntry:
 
 def _lookup(name_or_role: str) -> ModelEntry:
     manifest = load_manifest()
-    users, user_default, _ = load_user()
+    users, user_default, _ = _load_user()
     by_name = {m.name: m for m in manifest.models} | {m.name: m for m in users}
     if name_or_role in by_name:
         return by_name[name_or_role]

@@ -96,14 +96,14 @@ def _open_member(archive: Path, source: ModelSource) -> Iterator[IO[bytes]]:
     else:
         with tarfile.open(archive, "r:gz") as tf:
             try:
-                info = tf.getmember(source.member)
+                member = tf.getmember(source.member)
             except KeyError:
                 raise missing from None
-            fh = tf.extractfile(info) if info.isfile() else None
-            if fh is None:
+            stream = tf.extractfile(member) if member.isfile() else None
+            if stream is None:
                 raise missing
-            with fh:
-                yield fh
+            with stream:
+                yield stream
 
 
 def _place(entry: ModelEntry, archive: Path, dest: Path) -> None:

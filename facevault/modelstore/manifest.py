@@ -20,7 +20,7 @@ from facevault import paths
 from facevault.errors import ModelError
 
 __all__ = ["ROLES", "ModelSource", "Preprocessing", "ModelEntry", "Manifest", "load_manifest",
-           "load_user", "all_entries", "parse_entry", "NAME_RE"]
+           "all_entries", "NAME_RE"]
 
 ROLES = ("landmarker", "embedder", "liveness")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -123,7 +123,7 @@ def _parse_preprocessing(d: Any, where: Path, ctx: str) -> Preprocessing:
     )
 
 
-def parse_entry(d: Any, where: Path, folder: Path, *, user: bool) -> ModelEntry:
+def _parse_entry(d: Any, where: Path, folder: Path, *, user: bool) -> ModelEntry:
     if not isinstance(d, dict):
         raise _bad(where, "each model must be an object")
     name = _req(d, "name", str, where, "model")
@@ -191,7 +191,7 @@ def load_manifest(path: Path | None = None, models_dir: Path | None = None) -> M
         ) from None
     if not isinstance(raw, dict) or not isinstance(raw.get("models"), list):
         raise _bad(where, "expected an object with a 'models' list")
-    models = tuple(parse_entry(d, where, folder, user=False) for d in raw["models"])
+    models = tuple(_parse_entry(d, where, folder, user=False) for d in raw["models"])
     names = [m.name for m in models]
     if len(set(names)) != len(names):
         raise _bad(where, "model names must be unique")
@@ -202,7 +202,7 @@ def load_manifest(path: Path | None = None, models_dir: Path | None = None) -> M
     return Manifest(models, default)
 
 
-def load_user(path: Path | None = None) -> tuple[list[ModelEntry], str | None, dict[str, Any]]:
+def _load_user(path: Path | None = None) -> tuple[list[ModelEntry], str | None, dict[str, Any]]:
     where = path or paths.user_models_file()
     try:
         raw = _read_json(where)
@@ -210,14 +210,14 @@ def load_user(path: Path | None = None) -> tuple[list[ModelEntry], str | None, d
         return [], None, {"format": 1, "default_embedder": None, "models": []}
     if not isinstance(raw, dict) or not isinstance(raw.get("models"), list):
         raise _bad(where, "expected an object with a 'models' list")
-    entries = [parse_entry(d, where, where.parent, user=True) for d in raw["models"]]
+    entries = [_parse_entry(d, where, where.parent, user=True) for d in raw["models"]]
     default = raw.get("default_embedder")
     return entries, default if isinstance(default, str) else None, raw
 
 
 def all_entries() -> list[ModelEntry]:
     """Shipped models, then user-registered ones."""
-    return list(load_manifest().models) + load_user()[0]
+    return list(load_manifest().models) + _load_user()[0]
 
 
 

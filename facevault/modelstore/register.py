@@ -14,7 +14,7 @@ from facevault import paths
 from facevault.errors import ModelError, UsageError
 from facevault.modelstore.check import sha256_of as _sha256
 from facevault.modelstore.manifest import NAME_RE as _NAME_RE
-from facevault.modelstore.manifest import ModelEntry, load_manifest, load_user, parse_entry
+from facevault.modelstore.manifest import ModelEntry, load_manifest, _load_user, _parse_entry
 from facevault.modelstore.onnx_meta import onnx_io_shapes
 
 __all__ = ["register_model"]
@@ -82,7 +82,7 @@ def register_model(
         },
     }
     where = paths.user_models_file()
-    _, _, raw = load_user(where)
+    _, _, raw = _load_user(where)
     raw["models"] = [m for m in raw["models"] if m.get("name") != name] + [entry_json]
     if default:
         raw["default_embedder"] = name
@@ -93,4 +93,4 @@ def register_model(
         os.replace(tmp, where)
     except OSError as exc:
         raise ModelError(f"Cannot write {where}: {exc.strerror or exc}") from None
-    return parse_entry(entry_json, where, where.parent, user=True)
+    return _parse_entry(entry_json, where, where.parent, user=True)

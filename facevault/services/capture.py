@@ -64,10 +64,10 @@ class CaptureParts:
 
 
 def default_parts() -> CaptureParts:
-    """The manifest's models, loaded for this one capture (the GUI shares a loaded set)."""
-    from facevault.vision.pipeline import FacePipeline
+    """The model store's models, loaded for this one capture (the GUI shares a loaded set)."""
+    from facevault.services.models import face_pipeline
 
-    return CaptureParts(pipelines=lambda video: FacePipeline.from_models(video=video))
+    return CaptureParts(pipelines=face_pipeline)
 
 
 class Observer(Protocol):

@@ -32,7 +32,14 @@ if TYPE_CHECKING:
     from facevault.vision.pipeline import FaceObservation
     from facevault.vision.sources import Frame, FrameSource
 
-__all__ = ["PassiveScorer", "LivenessResult", "ChallengeObserver", "live_probes", "PASSIVE_MIN"]
+__all__ = [
+    "PassiveScorer",
+    "LivenessResult",
+    "ChallengeObserver",
+    "live_probes",
+    "PASSIVE_MIN",
+    "run_challenge",
+]
 
 STILL_REASON = "A still image or a folder of photos cannot blink or turn its head."
 PASSIVE_REASON = "The camera picture looks like a photo or a screen (passive check)."

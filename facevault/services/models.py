@@ -21,10 +21,40 @@ from facevault.errors import FaceVaultError
 from facevault.services.capture import CaptureParts
 
 if TYPE_CHECKING:
+    from facevault.vision.antispoof import PassiveLiveness
     from facevault.vision.embedder import ArcFaceEmbedder
     from facevault.vision.pipeline import FacePipeline
+    from facevault.vision.quality import QualityGates
 
-__all__ = ["Models", "PresetInfo", "presets", "ModelInfo", "about_info"]
+__all__ = ["Models", "face_pipeline", "passive_liveness", "PresetInfo", "presets", "ModelInfo",
+           "about_info"]
+
+
+def face_pipeline(video: bool, *, gates: QualityGates | None = None, threads: int = 2) -> FacePipeline:
+    """A FacePipeline on the model store's landmarker and default embedder (ModelError when
+    one is missing or corrupt)."""
+    from facevault import modelstore
+    from facevault.vision.embedder import ArcFaceEmbedder
+    from facevault.vision.landmarks import FaceLandmarker
+    from facevault.vision.pipeline import FacePipeline
+    from facevault.vision.quality import QualityGates
+
+    embedder = ArcFaceEmbedder.from_entry(modelstore.embedder_entry(), threads=threads)
+    landmarker = FaceLandmarker(modelstore.model_path("landmarker"), video=video)
+    return FacePipeline(landmarker, embedder, gates if gates is not None else QualityGates())
+
+
+def passive_liveness(*, threads: int = 1) -> PassiveLiveness:
+    """The manifest's passive anti-spoof model (vision.antispoof)."""
+    from facevault import modelstore, paths
+    from facevault.errors import ModelError
+    from facevault.vision.antispoof import PassiveLiveness, prep_from_manifest
+
+    entry = next((m for m in modelstore.load_manifest().models if m.role == "liveness"), None)
+    if entry is None:
+        raise ModelError("The model manifest names no liveness model.")
+    path = modelstore.model_path(entry.name)
+    return PassiveLiveness(path, prep_from_manifest(entry, paths.manifest_path()), threads=threads)
 
 
 class Models:

@@ -76,7 +76,7 @@ class KeyringStore:
             return True
         priority = getattr(backend, "priority", 1)
         try:
-            return float(priority) <= 0  # type: ignore[arg-type]
+            return float(priority) <= 0
         except (TypeError, ValueError):
             return False
 

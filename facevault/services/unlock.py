@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from facevault.vision.pipeline import FaceObservation
     from facevault.vision.sources import Frame, FrameSource
 
-__all__ = ["Unlocked", "LockedVault", "live_unlock", "challenge_unlock"]
+__all__ = ["Unlocked", "LockedVault", "live_unlock", "challenge_unlock", "keyring_offer"]
 
 
 @dataclass(frozen=True)

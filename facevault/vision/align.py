@@ -96,7 +96,8 @@ def similarity_transform(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, 
 def transform_points(m: np.ndarray, points: np.ndarray) -> np.ndarray:
     """Apply a (2, 3) affine matrix to (N, 2) points; returns (N, 2) float64."""
     p = np.asarray(points, dtype=np.float64)
-    return p @ m[:, :2].T + m[:, 2]
+    out: np.ndarray = p @ m[:, :2].T + m[:, 2]
+    return out
 
 
 def warp(rgb: np.ndarray, m: np.ndarray, size: int = ARCFACE_SIZE) -> np.ndarray:

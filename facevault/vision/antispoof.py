@@ -21,13 +21,14 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 import numpy as np
 
 from facevault.errors import Hint, ModelError
 
-__all__ = ["AntispoofPrep", "PassiveLiveness", "crop_face"]
+__all__ = ["AntispoofPrep", "PassiveLiveness", "PreprocessingRecord", "ModelRecord", "crop_face", "crop_rect",
+           "prep_from_manifest"]
 
 log = logging.getLogger(__name__)
 
@@ -100,10 +101,39 @@ def crop_face(
 def _softmax(x: np.ndarray) -> np.ndarray:
     z = np.asarray(x, np.float64) - np.max(x)
     e = np.exp(z)
-    return e / e.sum()
+    p: np.ndarray = e / e.sum()
+    return p
 
 
-def prep_from_manifest(entry: Any, manifest_file: Path) -> AntispoofPrep:
+class PreprocessingRecord(Protocol):
+    """What prep_from_manifest reads of a modelstore.Preprocessing."""
+
+    @property
+    def input_size(self) -> tuple[int, int]: ...
+    @property
+    def colour_order(self) -> str | None: ...
+    @property
+    def mean(self) -> float | None: ...
+    @property
+    def std(self) -> float | None: ...
+    @property
+    def input_name(self) -> str | None: ...
+    @property
+    def output_name(self) -> str | None: ...
+    @property
+    def verified(self) -> bool: ...
+
+
+class ModelRecord(Protocol):
+    """What prep_from_manifest reads of a modelstore.ModelEntry."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def preprocessing(self) -> PreprocessingRecord | None: ...
+
+
+def prep_from_manifest(entry: ModelRecord, manifest_file: Path) -> AntispoofPrep:
     """AntispoofPrep from a modelstore entry plus the two extra fields of its JSON record
     (crop_scale, real_class), refusing an entry whose preprocessing is not verified."""
     prep = entry.preprocessing
@@ -120,6 +150,8 @@ def prep_from_manifest(entry: Any, manifest_file: Path) -> AntispoofPrep:
         raise ModelError(
             f"The manifest entry of {entry.name} lacks crop_scale/real_class ({exc})."
         ) from None
+    if prep.mean is None or prep.std is None:
+        raise ModelError(f"The manifest gives no mean/std for {entry.name}.")
     return AntispoofPrep(
         colour_order=str(prep.colour_order), mean=float(prep.mean), std=float(prep.std),
         crop_scale=crop_scale, real_class=real_class, input_size=int(prep.input_size[0]),
@@ -158,16 +190,6 @@ class PassiveLiveness:
                 f"{prep.input_name}[1,3,{n},{n}] -> {prep.output_name}"
             )
         self.prep = prep
-
-    @classmethod
-    def from_manifest(cls, *, threads: int = 1) -> PassiveLiveness:
-        from facevault import modelstore, paths
-
-        entry = next((m for m in modelstore.load_manifest().models if m.role == "liveness"), None)
-        if entry is None:
-            raise ModelError("The model manifest names no liveness model.")
-        path = modelstore.model_path(entry.name)
-        return cls(path, prep_from_manifest(entry, paths.manifest_path()), threads=threads)
 
     def tensor(self, crop: np.ndarray) -> np.ndarray:
         """(1, 3, n, n) float32 input from an (n, n, 3) uint8 RGB crop."""

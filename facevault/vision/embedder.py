@@ -173,8 +173,10 @@ class ArcFaceEmbedder:
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         if not np.all(np.isfinite(out)) or np.any(norms <= 1e-12):
             raise ModelError("Embedder produced a zero or non-finite vector; the model is broken.")
-        return (out / norms).astype(np.float32)
+        unit: np.ndarray = (out / norms).astype(np.float32)
+        return unit
 
     def embed(self, aligned_rgb: np.ndarray) -> np.ndarray:
         """(size, size, 3) uint8 RGB crop -> (output_dim,) float32 with unit L2 norm."""
-        return self.embed_batch(np.asarray(aligned_rgb)[None])[0]
+        row: np.ndarray = self.embed_batch(np.asarray(aligned_rgb)[None])[0]
+        return row

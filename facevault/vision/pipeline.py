@@ -6,8 +6,8 @@ and raises only for model errors. `fuse` averages good observations into a Templ
 loop over frames is services.capture; the benchmarks run this same pipeline with
 `QualityGates.off()` (every detected face embedded, the failing gate reported).
 
-May import: stdlib, numpy, facevault.errors, facevault.paths, facevault.modelstore,
-facevault.vision.*; cv2/mediapipe/onnxruntime only through the modules it builds.
+May import: stdlib, numpy, facevault.errors, facevault.vision.*; cv2/mediapipe/onnxruntime
+only through the modules it builds. (services.models builds one from the model store.)
 """
 
 from __future__ import annotations
@@ -106,21 +106,6 @@ class FacePipeline:
         self.landmarker = landmarker
         self.embedder = embedder
         self.gates = gates
-
-    @classmethod
-    def from_models(
-        cls, *, video: bool, gates: QualityGates = QualityGates(), threads: int = 2
-    ) -> FacePipeline:
-        """Build from the manifest's models (modelstore), raising ModelError if missing."""
-        from facevault.vision.embedder import ArcFaceEmbedder
-        from facevault.vision.landmarks import FaceLandmarker
-
-        from facevault import modelstore
-
-        lm_path = modelstore.model_path("landmarker")
-        embedder = ArcFaceEmbedder.from_entry(modelstore.embedder_entry(), threads=threads)
-        landmarker = FaceLandmarker(lm_path, video=video)
-        return cls(landmarker, embedder, gates)
 
     def close(self) -> None:
         self.landmarker.close()

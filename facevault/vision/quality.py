@@ -124,7 +124,7 @@ def head_pose(landmarks: np.ndarray) -> tuple[float, float]:
 def _face_region(aligned: np.ndarray) -> np.ndarray:
     """Luma of the inner face in an aligned 112x112 crop (eyes to chin, cheek to cheek)."""
     rgb = aligned.astype(np.float32)
-    luma = 0.299 * rgb[..., 0] + 0.587 * rgb[..., 1] + 0.114 * rgb[..., 2]
+    luma: np.ndarray = 0.299 * rgb[..., 0] + 0.587 * rgb[..., 1] + 0.114 * rgb[..., 2]
     return luma[30:104, 24:88]
 
 

@@ -14,7 +14,8 @@ import struct
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
+
+from tests.strategies import codeword_parts, short_bytes
 
 from facevault.core import ironmask as im
 from facevault.errors import IntegrityError
@@ -142,7 +143,7 @@ def test_codeword_constructor_validation() -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.binary(max_size=40))
+@given(short_bytes)
 def test_codeword_parse_is_canonical(data: bytes) -> None:
     try:
         cw = im.Codeword.from_bytes(data)
@@ -152,12 +153,10 @@ def test_codeword_parse_is_canonical(data: bytes) -> None:
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.integers(2, im.MAX_DIM).flatmap(lambda n: st.tuples(
-    st.just(n), st.sets(st.integers(0, n - 1), min_size=1, max_size=min(n, 30)), st.data())))
-def test_codeword_round_trip(args: tuple) -> None:
-    n, support, data = args
-    signs = data.draw(st.lists(st.sampled_from([-1, 1]), min_size=len(support), max_size=len(support)))
-    cw = im.Codeword(np.array(sorted(support)), np.array(signs), n)
+@given(codeword_parts())
+def test_codeword_round_trip(parts: tuple) -> None:
+    n, support, signs = parts
+    cw = im.Codeword(support, signs, n)
     assert im.Codeword.from_bytes(cw.to_bytes()) == cw
     assert np.linalg.norm(cw.to_vector()) == pytest.approx(1.0)
 

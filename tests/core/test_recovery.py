@@ -6,7 +6,8 @@ import re
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
+
+from tests.strategies import recovery_typos
 
 from facevault.core import recovery
 from facevault.core.recovery import ALPHABET, new_recovery_code, normalise_recovery_code
@@ -81,12 +82,10 @@ def test_every_swap_of_two_characters_is_caught() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(data=st.data())
-def test_up_to_four_wrong_characters_are_caught(data: st.DataObject) -> None:
+@given(recovery_typos)
+def test_up_to_four_wrong_characters_are_caught(typos: tuple[list[int], list[int]]) -> None:
     symbols = list(_canonical(new_recovery_code()))
-    positions = data.draw(st.sets(st.integers(0, 29), min_size=1, max_size=4))
-    for pos in positions:
-        shift = data.draw(st.integers(1, 31))
+    for pos, shift in zip(*typos):
         symbols[pos] = ALPHABET[(ALPHABET.index(symbols[pos]) + shift) % 32]
     with pytest.raises(NotRecognisedError, match="checksum"):
         normalise_recovery_code("".join(symbols))

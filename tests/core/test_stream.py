@@ -7,7 +7,8 @@ import os
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
+
+from tests.strategies import stream_sizes
 
 from facevault.core import stream
 from facevault.core.crypto import AuthenticationError, aead_seal
@@ -73,12 +74,9 @@ def test_exact_multiple_has_full_last_chunk() -> None:
 
 
 @settings(max_examples=40, deadline=None)
-@given(
-    n_chunks=st.integers(min_value=0, max_value=3),
-    offset=st.integers(min_value=-3, max_value=3),
-    split=st.integers(min_value=1, max_value=97),
-)
-def test_round_trip_near_boundaries_with_short_reads(n_chunks: int, offset: int, split: int) -> None:
+@given(stream_sizes)
+def test_round_trip_near_boundaries_with_short_reads(sizes: tuple[int, int, int]) -> None:
+    n_chunks, offset, split = sizes
     size = max(0, n_chunks * CHUNK_SIZE + offset)
     data = _data(size)
 

@@ -6,10 +6,8 @@ import json
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from facevault.core.vault_index import (
-    MAX_NAME_BYTES,
     Entry,
     Index,
     decode_index,
@@ -18,25 +16,7 @@ from facevault.core.vault_index import (
     seal_index,
 )
 from facevault.errors import IntegrityError
-
-names = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
-                min_size=1, max_size=60).filter(lambda s: len(s.encode()) <= MAX_NAME_BYTES)
-entries = st.builds(
-    Entry,
-    name=names,
-    size=st.integers(0, 2**53),
-    mtime=st.floats(-1e12, 1e12, allow_nan=False, allow_infinity=False),
-    object_id=st.binary(min_size=16, max_size=16).map(bytes.hex),
-    nonce=st.binary(min_size=16, max_size=16),
-)
-
-
-@st.composite
-def indexes(draw: st.DrawFn) -> Index:
-    items = draw(st.lists(entries, max_size=8, unique_by=(lambda e: e.name, lambda e: e.object_id)))
-    return Index(draw(st.binary(min_size=16, max_size=16)), draw(st.integers(0, 2**40)),
-                 tuple(sorted(items, key=lambda e: e.name)))
-
+from tests.strategies import indexes
 
 @settings(max_examples=150, deadline=None)
 @given(indexes())

@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
+
+from tests.strategies import similarities
 
 from facevault.vision.align import (
     ARCFACE_TEMPLATE,
@@ -25,13 +26,9 @@ def _similarity(angle_deg: float, scale: float, tx: float, ty: float) -> np.ndar
 
 
 @settings(max_examples=60, deadline=None)
-@given(
-    angle=st.floats(-179, 179),
-    scale=st.floats(0.05, 20),
-    tx=st.floats(-500, 500),
-    ty=st.floats(-500, 500),
-)
-def test_recovers_known_similarity_exactly(angle: float, scale: float, tx: float, ty: float) -> None:
+@given(similarities)
+def test_recovers_known_similarity_exactly(similarity: tuple[float, float, float, float]) -> None:
+    angle, scale, tx, ty = similarity
     m_true = _similarity(angle, scale, tx, ty)
     src = ARCFACE_TEMPLATE.astype(np.float64) * 3 + 40
     dst = transform_points(m_true, src)

@@ -11,21 +11,19 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
 
 from facevault import modelstore, paths
 from facevault.errors import ModelError
+from facevault.services.models import passive_liveness
 from facevault.vision.antispoof import AntispoofPrep, PassiveLiveness, crop_rect, prep_from_manifest
 from tests.helpers.media import shared_photos
+from tests.strategies import crop_boxes
 
 
-@given(
-    st.integers(64, 1000), st.integers(64, 1000),
-    st.floats(0.0, 1.0), st.floats(0.0, 1.0), st.floats(0.05, 0.9), st.floats(1.0, 4.0),
-)
-def test_crop_rect_stays_inside_and_keeps_the_face(
-    w: int, h: int, fx: float, fy: float, fs: float, scale: float
-) -> None:
+@given(crop_boxes)
+def test_crop_rect_stays_inside_and_keeps_the_face(box: tuple[int, int, float, float, float, float]) -> None:
+    w, h, fx, fy, fs, scale = box
     bw = bh = max(4, int(fs * min(w, h)))
     x, y = int(fx * (w - bw)), int(fy * (h - bh))
     cx, cy, cw, ch = crop_rect((x, y, bw, bh), w, h, scale)
@@ -73,7 +71,7 @@ def test_unverified_preprocessing_is_refused() -> None:
 @pytest.fixture(scope="module")
 def model() -> PassiveLiveness:
     try:
-        return PassiveLiveness.from_manifest()
+        return passive_liveness()
     except ModelError as exc:
         pytest.skip(f"liveness model not installed: {exc}")
 

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+
+from tests.strategies import challenge_frames, frame_orders
 
 from facevault.vision import liveness as lv
 from facevault.vision.liveness import Challenge, ChallengeSettings, Phase, yaw_of
@@ -256,16 +258,7 @@ def test_failed_challenge_cannot_be_revived() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(
-    st.lists(
-        st.tuples(
-            st.floats(0.0, ChallengeSettings().eye_closed - 0.01),
-            st.floats(-40.0, 40.0),
-            st.integers(-5, 5),
-        ),
-        max_size=60,
-    )
-)
+@given(challenge_frames)
 def test_never_passes_without_eyes_closing(frames: list[tuple[float, float, int]]) -> None:
     c = Challenge(side="left", start_ms=0)
     s = run(c, [obs(e, y, dx=d) for e, y, d in frames])
@@ -273,7 +266,7 @@ def test_never_passes_without_eyes_closing(frames: list[tuple[float, float, int]
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.permutations(list(range(10))))
+@given(frame_orders)
 def test_shuffled_good_frames_pass_only_in_a_valid_order(order: list[int]) -> None:
     seq = good_sequence("left")
     shuffled = [seq[i] for i in order]

@@ -14,6 +14,7 @@ import pytest
 from facevault.errors import NoUsableFaceError
 from facevault.vision.align import ARCFACE_TEMPLATE
 from facevault.vision.landmarks import DetectedFace
+from facevault.services.models import face_pipeline
 from facevault.vision.pipeline import FaceObservation, FacePipeline, fuse
 from facevault.vision.quality import QualityGates
 
@@ -164,7 +165,7 @@ def photo_results() -> dict[Path, FaceObservation]:
     from facevault.vision.sources import decode_image
 
     out = {}
-    with FacePipeline.from_models(video=False) as p:
+    with face_pipeline(False) as p:
         for path in sorted(photos_dir.glob("*/*.jpg")):
             out[path] = p.process(_Frame(decode_image(path), 0, str(path)))
     return out

@@ -129,9 +129,9 @@ class _Frame:
 
 @pytest.fixture(scope="module")
 def pipeline():  # type: ignore[no-untyped-def]
-    from facevault.vision.pipeline import FacePipeline
+    from facevault.services.models import face_pipeline
 
-    with FacePipeline.from_models(video=False) as p:
+    with face_pipeline(False) as p:
         yield p
 
 

@@ -15,7 +15,7 @@ from facevault.core.kinds import Guess, Kind, KindSpec
 from facevault.core.slots import Slot, seal_slot
 from facevault.errors import IntegrityError, UsageError
 
-__all__ = ["SPEC", "DEVICE_SECRET_SIZE", "check_entry"]
+__all__ = ["SPEC", "DEVICE_SECRET_SIZE", "check_entry", "device_secret", "DeviceKind", "public_entry"]
 
 DEVICE_SECRET_SIZE = 32
 MAX_ENTRY = 255

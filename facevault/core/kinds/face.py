@@ -16,7 +16,7 @@ from facevault.core.kinds import Guess, Kind, KindSpec
 from facevault.core.slots import Slot, seal_slot
 from facevault.errors import Hint, UsageError
 
-__all__ = ["SPEC", "describe_helper"]
+__all__ = ["SPEC", "describe_helper", "enrolled", "FaceKind"]
 
 
 def describe_helper(helper: bytes) -> str:

@@ -21,7 +21,7 @@ from facevault.core.kinds.face import describe_helper, enrolled
 from facevault.core.slots import Slot, combine_secrets, seal_slot
 from facevault.errors import Hint, IntegrityError
 
-__all__ = ["SPEC", "encode_public", "split_public"]
+__all__ = ["SPEC", "encode_public", "split_public", "FaceDeviceKind"]
 
 
 def encode_public(entry: str, helper: bytes) -> bytes:

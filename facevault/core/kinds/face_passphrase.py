@@ -20,7 +20,7 @@ from facevault.core.kinds.face import describe_helper, enrolled
 from facevault.core.slots import Slot, combine_secrets, seal_slot
 from facevault.errors import Hint, UsageError
 
-__all__ = ["SPEC", "MIN_PASSPHRASE_CHARS", "normalise_passphrase"]
+__all__ = ["SPEC", "MIN_PASSPHRASE_CHARS", "normalise_passphrase", "FacePassphraseKind"]
 
 MIN_PASSPHRASE_CHARS = 4  # a 4-digit PIN is the least; THREAT-MODEL.md says what it buys
 

@@ -16,7 +16,7 @@ from facevault.core.kinds import Guess, Kind, KindSpec
 from facevault.core.slots import Slot, seal_slot
 from facevault.errors import IntegrityError, UsageError
 
-__all__ = ["SPEC"]
+__all__ = ["SPEC", "RecoveryKind"]
 
 
 class RecoveryKind(KindSpec):
