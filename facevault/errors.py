@@ -64,6 +64,10 @@ class Hint(enum.Enum):
     OVERWRITE_OR_RENAME = "Choose another name, or allow overwriting."
     LIVE_CAMERA = "A liveness check needs a live camera."
     RERUN_ACCURACY = "Measure the false-accept rate again, or delete the measurement file."
+    TRUST_IF_YOURS = ("If you made this change yourself (a restore from a backup, a new vault "
+                      "in the same place, a mode change on another computer), accept the "
+                      "folder as it is now; otherwise do not use it.")
+    WAIT_FOR_SYNC = "Let the sync finish, then try again."
 
     @property
     def text(self) -> str:

@@ -10,3 +10,17 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# FaceVault keeps per-user state (this device's id, the pins of the vaults it opened) in its
+# data dir. Tests never touch the real one: a fresh one per session, and per test below.
+import tempfile  # noqa: E402
+
+os.environ["FACEVAULT_DATA_DIR"] = tempfile.mkdtemp(prefix="facevault-test-data-")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _private_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test is a computer of its own: its own device id and pins."""
+    monkeypatch.setenv("FACEVAULT_DATA_DIR", str(tmp_path_factory.mktemp("data")))

@@ -10,7 +10,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from facevault.core import ironmask as im
-from facevault.core.vault_index import MAX_NAME_BYTES, Entry, Index
+from facevault.core.v1.index import MAX_NAME_BYTES, Entry, Index
 from facevault.vision.liveness import ChallengeSettings
 
 __all__ = ["entry_names", "entries", "indexes", "codeword_parts", "short_bytes", "similarities",

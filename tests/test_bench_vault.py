@@ -17,7 +17,7 @@ def test_bench_vault_small(tmp_path: Path, capsys) -> None:
     data = json.loads(out.read_text())
     t = data["throughput"]
     assert t["add_mib_s"] > 0 and t["get_mib_s"] > 0 and t["peak_rss_mib"] > 0
-    assert data["unlock"]["median_seconds"] >= data["kdf"]["median_seconds"] * 0.5
+    assert 0 < data["unlock"]["median_seconds"] < data["kdf"]["median_seconds"]  # a face slot: no Argon2id
     default = next(p for p in data["presets"] if p["name"] == "default")
     assert abs(default["bits"] - 115.4) < 0.1
     assert default["dictionary"]["0.0001"] == default["kdf_seconds"] / 1e-4

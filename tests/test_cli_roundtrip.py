@@ -148,20 +148,43 @@ def test_exit_codes_for_bad_input(world, tmp_path: Path, capsys) -> None:
     assert "Traceback" not in err
 
 
+def _only(folder: Path, pattern: str) -> str:
+    """The biggest file matching `pattern` (devices of earlier tests wrote journals too)."""
+    found = max(folder.glob(pattern), key=lambda p: p.stat().st_size)
+    return str(found.relative_to(folder))
+
+
 def test_tampering_and_truncation_are_detected(world, tmp_path: Path) -> None:
     import shutil
 
-    for target in ("vault.fvh", "index.fve"):
-        copy = tmp_path / f"copy-{target}"
+    for pattern in ("headers/*.fvh", "journal/*.fvj"):  # snapshots: tests/core
+        copy = tmp_path / f"copy-{pattern.split('/')[0]}"
         shutil.copytree(world["vault"], copy)
+        target = _only(copy, pattern)
         data = bytearray((copy / target).read_bytes())
         data[len(data) // 2] ^= 0x40
         (copy / target).write_bytes(bytes(data))
         before = _snapshot(copy)
-        assert main(["ls", str(copy), "--recovery-code", code_of(world)]) == 3
+        assert main(["ls", str(copy), "--recovery-code", code_of(world)]) == 3, target
         assert _snapshot(copy) == before
+        if pattern.startswith("journal"):
+            continue  # a journal cut short looks like an older one: refused once this computer saw more
         (copy / target).write_bytes(bytes(data[: len(data) // 3]))
-        assert main(["ls", str(copy), "--recovery-code", code_of(world)]) == 3
+        assert main(["ls", str(copy), "--recovery-code", code_of(world)]) == 3, target
+
+
+def test_a_journal_cut_short_after_this_computer_read_it_is_a_rollback(world, tmp_path: Path,
+                                                                        capsys) -> None:
+    import shutil
+
+    copy = tmp_path / "v"
+    shutil.copytree(world["vault"], copy)
+    assert main(["ls", str(copy), "--recovery-code", code_of(world)]) == 0
+    journal = copy / _only(copy, "journal/*.fvj")
+    journal.write_bytes(journal.read_bytes()[:-10])  # the last record is torn off
+    capsys.readouterr()
+    assert main(["ls", str(copy), "--recovery-code", code_of(world)]) == 3
+    assert "rolled back" in capsys.readouterr().err
 
 
 def test_lock_contention_is_a_clear_error(world, capsys) -> None:
@@ -210,6 +233,7 @@ def test_copied_vault_opens_under_another_home(world, tmp_path: Path) -> None:
     home.mkdir()
     env = dict(os.environ, HOME=str(home), XDG_DATA_HOME=str(home / ".local/share"),
                XDG_CONFIG_HOME=str(home / ".config"), XDG_CACHE_HOME=str(home / ".cache"))
+    env.pop("FACEVAULT_DATA_DIR")  # another computer: its own device id and pins
     res = run_cli("get", moved, "secret.txt", "-o", tmp_path / "o.txt", "--face", world["probe_a"], env=env)
     assert res.returncode == 0, res.stderr
     assert (tmp_path / "o.txt").read_text() == "the plans\n"
@@ -225,9 +249,14 @@ def test_reenroll_revokes_the_old_face(world, tmp_path: Path) -> None:
     assert main(["ls", str(copy), "--face", world["probe_a"]]) == 1
     assert main(["ls", str(copy), "--face", world["probe_b"]]) == 0
     assert main(["ls", str(copy), "--recovery-code", code_of(world)]) == 0
-    code2 = tmp_path / "code2.txt"
     assert main(["reenroll", str(copy), "--face", world["probe_b"], "--new-face", world["enroll_a"],
-                 "--rotate-key", "--recovery-code-file", str(code2)]) == 0
+                 "--rotate-key"]) == 0
+    assert main(["ls", str(copy), "--face", world["probe_b"]]) == 1
+    # re-enrolling revokes the face, not the recovery code; a new code revokes the old one
+    assert main(["ls", str(copy), "--recovery-code", code_of(world)]) == 0
+    code2 = tmp_path / "code2.txt"
+    assert main(["recovery", "regenerate", str(copy), "--face", world["probe_a"],
+                 "--recovery-code-file", str(code2)]) == 0
     assert main(["ls", str(copy), "--recovery-code", code_of(world)]) == 1
     assert main(["get", str(copy), "secret.txt", "-o", str(tmp_path / "r.txt"),
                  "--recovery-code", code2.read_text().strip()]) == 0

@@ -109,7 +109,8 @@ def _child_throughput(path: str, src: str, out: str, conn: Any) -> None:
     from facevault.core.factors import Factors, RecoveryFactor
 
     code = conn.recv()
-    opened = vault_mod.open_vault(Path(path), Factors(RecoveryFactor(code)))
+    opened = vault_mod.open_vault(Path(path), Factors(RecoveryFactor(code)),
+                                  device=vault_mod.DeviceRef(os.urandom(16), "bench"))
     t0 = time.perf_counter()
     for _ in opened.add_file(Path(src), "big.bin"):
         pass
@@ -149,6 +150,7 @@ def run_vault_bench(*, size_mib: int = 1024, repeats: int = 5, workdir: Path | N
     from facevault.core import kdf
     from facevault.core.factors import FaceFactor, Factors
     from facevault.services.enroll import create_vault
+    from facevault.services.trust import PinStore
     from facevault.services.unlock import LockedVault
 
     rng = np.random.default_rng(int.from_bytes(os.urandom(8), "big"))
@@ -158,9 +160,10 @@ def run_vault_bench(*, size_mib: int = 1024, repeats: int = 5, workdir: Path | N
     with tempfile.TemporaryDirectory(dir=workdir, prefix="fv-bench-") as tmp_name:
         tmp = Path(tmp_name)
         face = _unit(rng)
-        code = create_vault(tmp / "v", face, kdf=kdf.DEFAULT_PARAMS).recovery_code
+        pins = PinStore(tmp / "pins")  # a benchmark's vaults are never pinned for real
+        code = create_vault(tmp / "v", face, kdf=kdf.DEFAULT_PARAMS, pins=pins).recovery_code
         probes = Factors(FaceFactor(tuple(_probe(face, 25, rng) for _ in range(3))))
-        unlock_s = _median_time(lambda: LockedVault.read(tmp / "v").open(probes), repeats)
+        unlock_s = _median_time(lambda: LockedVault.read(tmp / "v", pins).open(probes), repeats)
         result["unlock"] = {"median_seconds": unlock_s, "probes": 3, "note": "3 probe embeddings -> open vault"}
 
         size = size_mib * MIB

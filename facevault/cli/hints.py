@@ -26,6 +26,10 @@ CLI_HINTS: dict[Hint, str] = {
     Hint.OVERWRITE_OR_RENAME: "choose another output path, or pass --overwrite",
     Hint.LIVE_CAMERA: "use --face camera:0, or pass --allow-still for tests and benchmarks",
     Hint.RERUN_ACCURACY: "run `facevault bench accuracy --write-far` again, or delete the file",
+    Hint.TRUST_IF_YOURS: ("if you made this change yourself (a restore from a backup, a new vault "
+                          "in the same place, a mode change on another computer), accept it "
+                          "with `facevault trust VAULT`; otherwise do not use this folder"),
+    Hint.WAIT_FOR_SYNC: "let the sync finish, then run the command again",
 }
 
 

@@ -31,7 +31,8 @@ def register(sub: Any) -> None:
     p.add_argument("vault", type=Path)
     p.add_argument("--new-face", metavar="SRC2", required=True)
     p.add_argument("--rotate-key", action="store_true",
-                   help="also re-encrypt everything under a new master key (new recovery code)")
+                   help="also re-encrypt every file under the new epoch's key (an old copy of "
+                        "the vault's slots then cannot read even the files already in the live folder)")
     p.add_argument("--recovery-code-file", type=Path, metavar="F")
     ua.add_unlock_options(p)
     p.set_defaults(func=cmd_reenroll)
@@ -46,9 +47,10 @@ def register(sub: Any) -> None:
                    help="face+passphrase: the new passphrase (else asked twice on a terminal)")
     rot = p.add_mutually_exclusive_group()
     rot.add_argument("--rotate-key", dest="rotate_key", action="store_const", const=True, default=None,
-                     help="re-encrypt everything under a new master key (default when adding a factor)")
+                     help="re-encrypt every file under the new epoch's key (default when adding a factor)")
     rot.add_argument("--keep-key", dest="rotate_key", action="store_const", const=False,
-                     help="keep the master key (an old copy of the header then still opens new files)")
+                     help="leave the files already stored under their old keys (new files use the "
+                          "new epoch's key either way)")
     p.add_argument("--recovery-code-file", type=Path, metavar="F")
     ua.add_unlock_options(p)
     p.set_defaults(func=cmd_mode)
@@ -86,8 +88,9 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_presets)
 
 
-def _rekey_note(code: str | None) -> str:
-    return "; the master key was rotated and every file re-encrypted" if code is not None else ""
+def _rekey_note(rotated: bool) -> str:
+    note = "; a new epoch: the old slots open nothing written from now on"
+    return note + ("; every file was re-encrypted under the new key" if rotated else "")
 
 
 def cmd_reenroll(args: argparse.Namespace) -> int:
@@ -103,8 +106,8 @@ def cmd_reenroll(args: argparse.Namespace) -> int:
         passphrase = given.passphrase if given is not None else ua.ask_passphrase("Passphrase: ")
     template = ua.capture_template(args.new_face)
     code = show(reenroll(opened, template, rotate_key=args.rotate_key, store=ua.keyring(False),
-                         passphrase=passphrase), "re-encrypting")
-    err("re-enrolled: the old face template is destroyed" + _rekey_note(code))
+                         passphrase=passphrase, model=ua.model()), "re-encrypting")
+    err("re-enrolled: the old face template is destroyed" + _rekey_note(bool(args.rotate_key)))
     if code is not None:
         show_recovery_code(code, args.recovery_code_file, what=f"{args.vault} (the old code no longer works)")
     return 0
@@ -121,10 +124,14 @@ def cmd_mode(args: argparse.Namespace) -> int:
     if template is None and opened.face is None:
         raise UsageError("changing the mode needs your face",
                          hint="unlock with --face SRC, or give --new-face SRC2 for a fresh enrollment")
+    old_mode = opened.vault.mode
     code = show(change_mode(opened.vault, mode, face=opened.face, new_template=template,
-                            passphrase=passphrase, store=store, rotate_key=args.rotate_key),
+                            passphrase=passphrase, store=store, rotate_key=args.rotate_key,
+                            model=ua.model()),
                 "re-encrypting")
-    err(f"{args.vault} is now in {mode.label} mode" + _rekey_note(code))
+    rotated = args.rotate_key if args.rotate_key is not None else (
+        mode is not Mode.FACE and mode is not old_mode)
+    err(f"{args.vault} is now in {mode.label} mode" + _rekey_note(bool(rotated)))
     if code is not None:
         show_recovery_code(code, args.recovery_code_file, what=f"{args.vault} (the old code no longer works)")
     return 0
@@ -189,7 +196,7 @@ def cmd_device(args: argparse.Namespace) -> int:
 
 def _device_import(args: argparse.Namespace) -> int:
     from facevault.services import devices
-    from facevault.services.capture import capture, default_parts
+    from facevault.services.capture import capture
 
     if args.code_file is not None:
         code = ua.read_secret_file(args.code_file)
@@ -203,8 +210,8 @@ def _device_import(args: argparse.Namespace) -> int:
     assert store is not None
     policy = ua.POLICY.unlock
     result = show(capture(args.face, want=policy.want, max_frames=policy.max_frames,
-                          parts=default_parts()), "looking", policy.want)
-    devices.import_device(args.vault, code, result.probes(), store, policy)
+                          parts=ua.parts()), "looking", policy.want)
+    devices.import_device(args.vault, code, result.probes(), store, policy, model=ua.model())
     err(f"this device is paired: {args.vault} opens here with your face ({store.describe()}); "
         "the pairing code is used up")
     return 0

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     import numpy as np
 
     from facevault.core.factors import Factors
+    from facevault.core.modelref import ModelRef
+    from facevault.services.capture import CaptureParts
     from facevault.services.secretstore import KeyringStore
     from facevault.services.unlock import LockedVault, Unlocked
 
@@ -37,6 +39,8 @@ __all__ = [
     "ask_passphrase",
     "new_passphrase",
     "keyring",
+    "parts",
+    "model",
     "capture_template",
     "probes",
     "locked",
@@ -60,6 +64,9 @@ def add_unlock_options(p: argparse.ArgumentParser) -> None:
                    help="with --liveness: accept a video file instead of a camera (tests, benchmarks)")
     g.add_argument("--passive-check", action="store_true",
                    help="with --liveness: also veto with the passive anti-spoof model (experimental)")
+    g.add_argument("--keep-v1", action="store_true",
+                   help="a version-1 vault: work with its files without upgrading it to version 2 "
+                        "(no sync merge, no rollback protection)")
 
 
 def read_secret_file(path: Path) -> str:
@@ -103,19 +110,34 @@ def keyring(required: bool) -> KeyringStore | None:
         return None
 
 
+_PARTS: list[CaptureParts] = []
+
+
+def parts() -> CaptureParts:
+    """The capture parts of this command (the model store's models, loaded once)."""
+    if not _PARTS:
+        from facevault.services.capture import default_parts
+
+        _PARTS.append(default_parts())
+    return _PARTS[0]
+
+
+def model() -> ModelRef:
+    """The embedder the faces of this command come from (recorded in new face slots)."""
+    return parts().model
+
+
 def capture_template(spec: str) -> np.ndarray:
-    from facevault.services.capture import default_parts
     from facevault.services.enroll import capture_template as capture
 
     policy = POLICY.enroll
-    template = show(capture(spec, parts=default_parts(), policy=policy), "enrolling", policy.want)
+    template = show(capture(spec, parts=parts(), policy=policy), "enrolling", policy.want)
     err("enrolled from a fused template of your good frames")
     return template
 
 
 def probes(args: argparse.Namespace) -> list[np.ndarray]:
     """Probe embeddings from --face: plain capture, or the liveness challenge (--liveness)."""
-    from facevault.services.capture import default_parts
     from facevault.services.liveness import PassiveScorer, live_probes
 
     passive: PassiveScorer | None = None
@@ -124,16 +146,18 @@ def probes(args: argparse.Namespace) -> list[np.ndarray]:
 
         passive = passive_liveness()
     policy = POLICY.unlock
-    return show(live_probes(args.face, parts=default_parts(), require=bool(args.liveness),
+    return show(live_probes(args.face, parts=parts(), require=bool(args.liveness),
                             allow_still=bool(args.allow_still), want=policy.want,
                             max_frames=policy.max_frames, passive=passive),
                 "looking", policy.want)
 
 
-def locked(path: Path) -> LockedVault:
+def locked(path: Path, *, check: bool = True) -> LockedVault:
+    """The vault folder's headers and this computer's pin of it (TrustError, exit 3, when
+    the folder now holds another vault; `check` False: `trust`)."""
     from facevault.services.unlock import LockedVault
 
-    return LockedVault.read(path)
+    return LockedVault.read(path, check=check)
 
 
 def offer(args: argparse.Namespace, vault: LockedVault | None = None) -> Factors:
@@ -163,13 +187,14 @@ def offer(args: argparse.Namespace, vault: LockedVault | None = None) -> Factors
         items.append(RecoveryFactor(args.recovery_code))
     if args.face:
         try:
-            items.append(FaceFactor(tuple(probes(args))))
+            items.append(FaceFactor(tuple(probes(args)), model()))
         except NoUsableFaceError:
             if not (args.recovery_code or args.device):
                 raise
     return Factors(*items)  # type: ignore[arg-type]
 
 
-def unlock(args: argparse.Namespace) -> Unlocked:
-    vault = locked(args.vault)
-    return vault.open(offer(args, vault), POLICY.unlock)
+def unlock(args: argparse.Namespace, *, trust: bool = False) -> Unlocked:
+    vault = locked(args.vault, check=not trust)
+    return vault.open(offer(args, vault), POLICY.unlock, keep_v1=bool(getattr(args, "keep_v1", False)),
+                      trust=trust)

@@ -1,4 +1,4 @@
-"""`facevault init/add/ls/get/rm`: create a vault and work with its files.
+"""`facevault init/add/ls/trust/get/rm`: create a vault and work with its files.
 
 Heavy modules are imported inside the handlers so `facevault --help` stays fast.
 Passphrases are never printed or logged.
@@ -20,7 +20,8 @@ from facevault.cli.output import err, show, show_recovery_code
 from facevault.core.modes import Mode
 from facevault.errors import StorageError, UsageError
 
-__all__ = ["register", "safe_output", "cmd_init", "cmd_add", "cmd_ls", "cmd_get", "cmd_rm"]
+__all__ = ["register", "safe_output", "cmd_init", "cmd_add", "cmd_ls", "cmd_trust", "cmd_get",
+           "cmd_rm"]
 
 
 def register(sub: Any) -> None:
@@ -53,6 +54,12 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true")
     ua.add_unlock_options(p)
     p.set_defaults(func=cmd_ls)
+
+    p = sub.add_parser("trust", help="accept a vault folder as it is now (after restoring it from "
+                       "a backup, or a change you made on another computer)")
+    p.add_argument("vault", type=Path)
+    ua.add_unlock_options(p)
+    p.set_defaults(func=cmd_trust)
 
     p = sub.add_parser("get", help="decrypt a file from the vault")
     p.add_argument("vault", type=Path)
@@ -107,7 +114,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     template = ua.capture_template(args.face)
     kdf = kdf_policy.params()
     created = create_vault(args.vault, template, mode=mode, preset=preset, kdf=kdf, store=store,
-                           passphrase=passphrase, device_slot=bool(args.device))
+                           passphrase=passphrase, device_slot=bool(args.device), model=ua.model())
     err(f"created vault {args.vault} (mode {mode.label}, preset {preset}, "
         f"{ironmask.PRESETS[preset].bits:.0f}-bit codebook, {kdf.describe()} tuned to about "
         f"{args.kdf_seconds:g} s here)")
@@ -127,15 +134,48 @@ def cmd_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _row(e: Any) -> dict[str, object]:
+    row: dict[str, object] = {"name": e.name, "size": e.size, "mtime": e.mtime}
+    if getattr(e, "conflict", False):
+        row["conflict"] = {"of": e.original, "device": e.device_name, "written": e.written}
+    return row
+
+
 def cmd_ls(args: argparse.Namespace) -> int:
     vault = ua.unlock(args).vault
     entries = sorted(vault.entries(), key=lambda e: e.name)
     if args.json:
-        print(json.dumps([{"name": e.name, "size": e.size, "mtime": e.mtime} for e in entries], indent=1))
+        print(json.dumps([_row(e) for e in entries], indent=1))
         return 0
     for e in entries:
         stamp = datetime.fromtimestamp(e.mtime).strftime("%Y-%m-%d %H:%M")
-        print(f"{e.size:>12}  {stamp}  {e.name}")
+        note = f"   [conflict copy of {e.original!r}]" if getattr(e, "conflict", False) else ""
+        print(f"{e.size:>12}  {stamp}  {e.name}{note}")
+    copies = [e for e in entries if getattr(e, "conflict", False)]
+    if copies:
+        err(f"{len(copies)} conflict cop{'y' if len(copies) == 1 else 'ies'}: the same file was "
+            "changed on two computers between syncs and both versions were kept. Keep the one "
+            "you want (`facevault get`), then `facevault rm` the other.")
+    return 0
+
+
+def cmd_trust(args: argparse.Namespace) -> int:
+    from facevault.services.trust import short_id
+
+    before = ua.locked(args.vault, check=False)
+    pins = before.pins
+    old_id = pins.vault_at(args.vault) if pins is not None else None
+    old = before.pin
+    vault = ua.unlock(args, trust=True).vault
+    if old_id is not None and old_id != vault.vault_id:
+        err(f"this folder held vault {short_id(old_id)}; it now holds vault {short_id(vault.vault_id)}")
+    elif old is not None:
+        mode = old.mode.label if old.mode else "none"
+        err(f"was: epoch {old.epoch.number}, mode {mode}")
+    now = vault.mode.label if vault.mode else "none"
+    err(f"trusted {args.vault} as it is now: vault {short_id(vault.vault_id)}, epoch "
+        f"{vault.epoch.number}, mode {now}, {len(vault.entries())} files. This computer "
+        "refuses older copies of it from now on.")
     return 0
 
 

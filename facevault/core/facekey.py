@@ -2,10 +2,14 @@
 codeword guesses. Shared by every slot kind that carries a face (face, face+device,
 face+passphrase).
 
-`EnrolledFace` is one enrollment: the helper bytes (public, stored in the slot) and the
-codeword bytes (secret, never stored). It exists only in memory: at enrollment, and after
-a face unlock (the codeword that opened the slot), so a mode change can re-seal the same
+`EnrolledFace` is one enrollment: the helper bytes (P, before any hiding: a two-factor slot
+stores P Q2, facevault.core.hiding), the codeword bytes (secret, never stored) and the
+embedding model it belongs to. It exists only in memory: at enrollment, and after a face
+unlock (the codeword that opened the slot), so a mode change can re-seal the same
 enrollment without making a second helper of the same face (SECURITY.md, multi-sketch).
+
+`ModelRef` names the embedding model a face slot was enrolled with: its name and a digest
+of its weights' sha256 and preprocessing constants, stored in the slot (FORMAT.md).
 
 May import: stdlib, numpy, facevault.core (ironmask, factors), facevault.errors.
 """
@@ -20,9 +24,11 @@ import numpy as np
 
 from facevault.core import ironmask
 from facevault.core.factors import Factor
+from facevault.core.modelref import UNKNOWN_MODEL, ModelRef
 from facevault.errors import UsageError
 
-__all__ = ["DecodePolicy", "EnrolledFace", "enroll", "preset_params", "preset_of", "codeword_guesses"]
+__all__ = ["DecodePolicy", "ModelRef", "UNKNOWN_MODEL", "EnrolledFace", "enroll", "preset_params",
+           "preset_of", "shipped_params", "codeword_guesses"]
 
 
 @dataclass(frozen=True)
@@ -42,9 +48,10 @@ class DecodePolicy:
 class EnrolledFace(Factor):
     helper: bytes
     codeword: bytes
+    model: ModelRef = UNKNOWN_MODEL
 
     def __repr__(self) -> str:
-        return "EnrolledFace(<helper and codeword hidden>)"
+        return f"EnrolledFace(model={self.model.name}, <helper and codeword hidden>)"
 
 
 def preset_params(preset: str) -> ironmask.IronMaskParams:
@@ -60,13 +67,19 @@ def preset_of(params: ironmask.IronMaskParams) -> str | None:
     return next((name for name, p in ironmask.PRESETS.items() if p == params), None)
 
 
-def enroll(template: np.ndarray, *, preset: str = ironmask.DEFAULT_PRESET) -> EnrolledFace:
+def shipped_params(dim: int) -> list[ironmask.IronMaskParams]:
+    """The codebooks FaceVault makes for embeddings of `dim` (the only ones it decodes)."""
+    return [p for p in ironmask.PRESETS.values() if p.dim == dim]
+
+
+def enroll(template: np.ndarray, *, preset: str = ironmask.DEFAULT_PRESET,
+           model: ModelRef = UNKNOWN_MODEL) -> EnrolledFace:
     """Enroll a unit (n,) template with IronMask: a fresh helper and codeword."""
     helper, codeword = ironmask.enroll(np.asarray(template, dtype=np.float64), preset_params(preset))
-    return EnrolledFace(ironmask.helper_to_bytes(helper), codeword.to_bytes())
+    return EnrolledFace(ironmask.helper_to_bytes(helper), codeword.to_bytes(), model)
 
 
-def codeword_guesses(helper_bytes: bytes, embeddings: Sequence[np.ndarray],
+def codeword_guesses(helper_bytes: bytes | ironmask.Helper, embeddings: Sequence[np.ndarray],
                      policy: DecodePolicy) -> list[bytes]:
     """Codeword guesses for one face slot, deduplicated, at most policy.max_tries.
 
@@ -75,7 +88,8 @@ def codeword_guesses(helper_bytes: bytes, embeddings: Sequence[np.ndarray],
     to 70%), then each frame's own decode, most-voted first, then the fused probe's nearest
     alternative codewords (list decoding: +8 points TAR with 4 candidates, FAR unchanged).
     """
-    helper = ironmask.helper_from_bytes(helper_bytes)
+    helper = (helper_bytes if isinstance(helper_bytes, ironmask.Helper)
+              else ironmask.helper_from_bytes(helper_bytes))
     probes = [np.asarray(e, dtype=np.float64) for e in embeddings]
     probes = [p / n for p in probes
               if p.shape == (helper.params.dim,) and (n := float(np.linalg.norm(p))) > 0]

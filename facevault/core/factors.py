@@ -22,6 +22,8 @@ from typing import ClassVar, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
+from facevault.core.modelref import UNKNOWN_MODEL, ModelRef
+
 __all__ = [
     "SecretLookup",
     "Factor",
@@ -53,6 +55,7 @@ class FaceFactor(Factor):
     """Probe embeddings from fresh frames: each (n,) float, unit L2 norm. Memory only."""
 
     embeddings: tuple[np.ndarray, ...]
+    model: ModelRef = UNKNOWN_MODEL  # the model that made them (services.models knows it)
     label: ClassVar[str] = "face"
 
     def __post_init__(self) -> None:

@@ -18,12 +18,13 @@ import contextlib
 import errno
 import os
 import secrets
+import stat
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from facevault.errors import StorageError, VaultBusyError
+from facevault.errors import IntegrityError, StorageError, VaultBusyError
 
 __all__ = [
     "TEMP_PREFIX",
@@ -32,6 +33,7 @@ __all__ = [
     "fsync_file",
     "fsync_dir",
     "remove_quietly",
+    "read_regular",
     "storage_error",
     "FileLock",
     "temp_file",
@@ -77,6 +79,39 @@ def fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def read_regular(path: Path, cap: int, what: str) -> bytes | None:
+    """The bytes of the regular file `path` (None when it does not exist), refusing with
+    IntegrityError anything that is not a regular file (a symlink, a device, a FIFO: opened
+    without following links and without blocking) or is larger than `cap` bytes, before
+    reading it. Other OS errors are a StorageError."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise IntegrityError(f"the vault's {what} {path.name} is a symbolic link; refused") from None
+        raise StorageError(f"cannot read the vault's {what} ({path.name}): {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise IntegrityError(f"the vault's {what} {path.name} is not a regular file; refused")
+        if st.st_size > cap:
+            raise IntegrityError(f"the vault's {what} {path.name} is too large ({st.st_size} bytes)")
+        parts, total = [], 0
+        while total <= cap:  # never one allocation of `cap` bytes: the file may be small
+            chunk = f.read(min(cap + 1 - total, max(st.st_size + 1 - total, 1 << 20)))
+            if not chunk:
+                break
+            parts.append(chunk)
+            total += len(chunk)
+        data = b"".join(parts)
+    if len(data) > cap:
+        raise IntegrityError(f"the vault's {what} {path.name} is too large")
+    return data
 
 
 def remove_quietly(path: Path) -> bool:

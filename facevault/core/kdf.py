@@ -23,6 +23,8 @@ from facevault.errors import IntegrityError
 
 __all__ = [
     "ALGORITHM_ARGON2ID",
+    "ALGORITHM_NONE",
+    "NO_KDF",
     "PARAMS_SIZE",
     "SALT_SIZE",
     "MIN_MEMORY_KIB",
@@ -38,6 +40,7 @@ __all__ = [
 ]
 
 ALGORITHM_ARGON2ID = 0x02  # Argon2id, version 0x13
+ALGORITHM_NONE = 0x01  # version-2 slots of high-entropy secrets: HKDF only
 PARAMS_SIZE = 13
 SALT_SIZE = 16
 KEY_SIZE = 32
@@ -53,17 +56,33 @@ _STRUCT = struct.Struct(">BIII")
 
 @dataclass(frozen=True)
 class KdfParams:
-    """Argon2id (v0x13) cost: passes over memory, memory in KiB, lanes."""
+    """Argon2id (v0x13) cost: passes over memory, memory in KiB, lanes.
+
+    `algorithm` ALGORITHM_NONE (version-2 slots only, `NO_KDF`) means no stretching: the
+    slot's secret is already high-entropy (a codeword, a recovery code, a device secret)
+    and goes straight into HKDF; its three cost fields are then 0.
+    """
 
     time_cost: int
     memory_kib: int
     parallelism: int
+    algorithm: int = ALGORITHM_ARGON2ID
+
+    @property
+    def stretches(self) -> bool:
+        return self.algorithm == ALGORITHM_ARGON2ID
 
     def __post_init__(self) -> None:
-        for name in ("time_cost", "memory_kib", "parallelism"):
+        for name in ("time_cost", "memory_kib", "parallelism", "algorithm"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool):
                 raise TypeError(f"{name} must be an int")
+        if self.algorithm == ALGORITHM_NONE:
+            if (self.time_cost, self.memory_kib, self.parallelism) != (0, 0, 0):
+                raise ValueError("no KDF has no cost parameters")
+            return
+        if self.algorithm != ALGORITHM_ARGON2ID:
+            raise ValueError(f"unknown KDF algorithm {self.algorithm}")
         if not 1 <= self.time_cost <= MAX_TIME_COST:
             raise ValueError(f"time_cost must be between 1 and {MAX_TIME_COST}")
         if not MIN_MEMORY_KIB <= self.memory_kib <= MAX_MEMORY_KIB:
@@ -72,24 +91,29 @@ class KdfParams:
             raise ValueError(f"parallelism must be between 1 and {MAX_PARALLELISM}")
 
     def describe(self) -> str:
+        if not self.stretches:
+            return "no key stretching (a high-entropy secret)"
         return f"Argon2id t={self.time_cost} m={self.memory_kib // 1024} MiB p={self.parallelism}"
 
     def to_bytes(self) -> bytes:
-        """13 bytes: algorithm id 0x02, then uint32 BE time_cost, memory_kib, parallelism."""
-        return _STRUCT.pack(ALGORITHM_ARGON2ID, self.time_cost, self.memory_kib, self.parallelism)
+        """13 bytes: algorithm id (0x02 Argon2id, 0x01 none), then uint32 BE time_cost,
+        memory_kib, parallelism (all 0 for none)."""
+        return _STRUCT.pack(self.algorithm, self.time_cost, self.memory_kib, self.parallelism)
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> "KdfParams":
-        """Parse to_bytes output; raises IntegrityError on anything else."""
+    def from_bytes(cls, data: bytes, *, allow_none: bool = False) -> "KdfParams":
+        """Parse to_bytes output; raises IntegrityError on anything else. `allow_none`:
+        accept algorithm 0x01 (version-2 slots)."""
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f"data must be bytes, not {type(data).__name__}")
         if len(data) != PARAMS_SIZE:
             raise IntegrityError("KDF parameters have the wrong length.")
         algorithm, t, m, p = _STRUCT.unpack(bytes(data))
-        if algorithm != ALGORITHM_ARGON2ID:
+        allowed = (ALGORITHM_ARGON2ID, ALGORITHM_NONE) if allow_none else (ALGORITHM_ARGON2ID,)
+        if algorithm not in allowed:
             raise IntegrityError(f"Unknown KDF algorithm id {algorithm}.")
         try:
-            return cls(time_cost=t, memory_kib=m, parallelism=p)
+            return cls(time_cost=t, memory_kib=m, parallelism=p, algorithm=algorithm)
         except ValueError as exc:
             raise IntegrityError(f"KDF parameters out of range: {exc}.") from None
 
@@ -98,6 +122,7 @@ class KdfParams:
 # t=8: 0.25-0.33 s lightly loaded, 0.46 s at load average 4 (what calibrate(0.5) chose then);
 # t=10: 0.45-0.66 s. t=8 stays in the 0.3-0.5 s band. `calibrate()` adapts per machine.
 DEFAULT_PARAMS = KdfParams(time_cost=8, memory_kib=64 * 1024, parallelism=2)
+NO_KDF = KdfParams(0, 0, 0, ALGORITHM_NONE)
 TEST_PARAMS = KdfParams(time_cost=1, memory_kib=MIN_MEMORY_KIB, parallelism=1)
 
 
@@ -113,6 +138,8 @@ def derive_key(secret: bytes, salt: bytes, params: KdfParams) -> bytes:
         raise ValueError(f"salt must be {SALT_SIZE} bytes")
     if len(secret) == 0:
         raise ValueError("secret must not be empty")
+    if not params.stretches:
+        raise ValueError("derive_key needs Argon2id parameters (NO_KDF means: use the secret as is)")
     return hash_secret_raw(
         secret=bytes(secret),
         salt=bytes(salt),

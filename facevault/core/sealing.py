@@ -1,6 +1,7 @@
-"""A request to seal a new key slot: which kind, from which enrollment-time factors, at which
-KDF cost. Services hand SlotPlans to the vault (or the single-file writer), which seals them
-with a key the services never see.
+"""A request for a new key slot: which kind, from which enrollment-time factors, at which
+KDF cost. Services hand SlotPlans to a vault (or the single-file writer), which makes the
+slot (its recipient key comes from the factors) and wraps its own keys to it; the services
+never see a key.
 
 May import: facevault.core (kinds, slots, factors, kdf).
 """
@@ -14,7 +15,7 @@ from facevault.core.kdf import KdfParams
 from facevault.core.kinds import Kind
 from facevault.core.slots import Slot
 
-__all__ = ["SlotPlan", "seal_all"]
+__all__ = ["SlotPlan", "make_all"]
 
 
 @dataclass(frozen=True)
@@ -23,10 +24,9 @@ class SlotPlan:
     parts: Factors
     kdf: KdfParams
 
-    def _seal(self, key: bytes) -> Slot:
-        return self.kind.spec.seal(key, self.parts, kdf=self.kdf)
+    def make(self) -> Slot:
+        return self.kind.spec.make(self.parts, kdf=self.kdf)
 
 
-def seal_all(key: bytes, plans: list[SlotPlan] | tuple[SlotPlan, ...]) -> list[Slot]:
-    """Seal every plan under `key` (core-internal: the key never leaves facevault.core)."""
-    return [plan._seal(key) for plan in plans]
+def make_all(plans: list[SlotPlan] | tuple[SlotPlan, ...]) -> list[Slot]:
+    return [plan.make() for plan in plans]

@@ -1,29 +1,18 @@
-"""The vault folder: create, open, list, add, extract, remove, re-key, garbage-collect.
+"""A version-2 vault folder: create, open, list, add, extract, remove, change slots (a new
+epoch), re-encrypt, compact and garbage-collect.
 
-    VAULT/vault.fvh               header: vault id + key slots, MAC'd with the master key
-    VAULT/index.fve               encrypted index (names, sizes, times -> object ids)
-    VAULT/objects/<32 hex>.fvo    one per file: nonce (16) || STREAM(HKDF(master key,
-                                  salt=nonce, info="facevault object" || object id bytes))
-    VAULT/.lock                   advisory write lock; readers never take it
+No file is written by two devices: objects are written once under fresh random names; each
+device appends to its own journal and replaces its own snapshot; each epoch header is
+written once by the device that starts the epoch. Every device computes the same view from
+the same records (facevault.core.merge), so a sync tool can deliver them in any order and
+two devices can edit between syncs without losing either side.
 
-Every write goes to a temporary file in the same folder and is renamed into place
-(fsutil.atomic_write). The index rename is the commit point of `add`, `remove` and `gc`:
-objects are written before the index that names them and deleted only after an index that
-no longer names them, so a crash leaves the previous state openable plus, at worst,
-orphan objects that `gc()` removes. `rotate_master_key` commits by renaming the header;
-see its docstring and FORMAT.md for the exact crash-safe order.
+The keys never leave this module: `open_vault` finds the epoch key from what a person
+offers; new slots come as SlotPlans. An `OpenVault` is not thread-safe. Writers hold the
+folder's `.lock` (this machine only; devices never need each other's lock) and re-read the
+folder when they take it.
 
-The master key never leaves this module: `create_vault` makes it and seals the SlotPlans it
-is given; `open_vault` finds it from the factors a person offers; new slots are added as
-SlotPlans (`replace_slots`, `rotate_master_key`). `_create_vault_from_parts` and
-`_open_vault_with_key` are the seams for core tests and vectors.
-
-Generators (`add_file`, `extract`, `rotate_master_key`, `verify`) yield `ByteProgress` after
-each 64 KiB chunk. Stopping one early (`.close()`) removes its temporary file and
-releases the lock; the vault keeps its previous state. An `OpenVault` is not thread-safe.
-
-May import: the standard library, facevault.core (crypto, slots, fsutil, vault_header,
-vault_index, vault_objects), facevault.errors.
+May import: stdlib, facevault.core, facevault.errors.
 """
 
 from __future__ import annotations
@@ -32,187 +21,172 @@ import contextlib
 import io
 import os
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from facevault.core import fsutil
-from facevault.core.crypto import KEY_SIZE, random_bytes
+from facevault.core.crypto import random_bytes
+from facevault.core.epochs import EpochKeys, HeaderSet, read_headers, unlock_headers, write_epoch
 from facevault.core.facekey import DecodePolicy
 from facevault.core.factors import Factors
+from facevault.core.folder import HEADERS_DIR, JOURNAL_DIR, LOCK_NAME, OBJECTS_DIR, scan, \
+    v1_leftovers
+from facevault.core.header import EpochId, Header, commitment
+from facevault.core.journal import append_frame, new_journal
+from facevault.core.merge import Entry
+from facevault.core.modes import Mode
 from facevault.core.progress import ByteProgress, Sink, as_progress, run_to_end
-from facevault.core.sealing import SlotPlan, seal_all
+from facevault.core.records import DEL, MV, PUT, Record, check_name
+from facevault.core.sealing import SlotPlan, make_all
 from facevault.core.slots import Slot
-from facevault.core.unlocking import Opened, _open_slots
-from facevault.core.vault_header import (
-    HEADER_NAME,
-    VAULT_ID_SIZE,
-    VaultHeader,
-    encode_header,
-    parse_header,
-    read_header,
-    verify_header,
-)
-from facevault.core.vault_index import (
-    INDEX_NAME,
-    PENDING_INDEX_NAME,
-    Entry,
-    Index,
-    check_name,
-    load_index,
-    seal_index,
-)
-from facevault.core.vault_objects import (
-    OBJECTS_DIR,
-    decrypt_object,
-    object_path,
-    write_object,
-)
-from facevault.errors import IntegrityError, StorageError, UsageError
+from facevault.core.state import KeyRing, State, load_state
+from facevault.core.unlocking import Opened
+from facevault.core.vault_objects import decrypt_object, object_path, reencrypt_object, write_object
+from facevault.errors import IntegrityError, StorageError, UsageError, VaultBusyError
 
-__all__ = [
-    "OBJECTS_DIR",
-    "LOCK_NAME",
-    "PENDING_INDEX_NAME",
-    "Entry",
-    "ByteProgress",
-    "Opened",
-    "SlotPlan",
-    "VaultHeader",
-    "OpenVault",
-    "create_vault",
-    "open_vault",
-    "read_header",
-]
+__all__ = ["DeviceRef", "Entry", "ByteProgress", "OpenVault", "HeaderSet", "Keys", "create_vault",
+           "open_vault", "read_headers_at", "COMPACT_AFTER", "GC_GRACE_SECONDS"]
 
-LOCK_NAME = ".lock"
+COMPACT_AFTER = 200  # frames in this device's journal before it writes a snapshot
+GC_GRACE_SECONDS = 2 * 86400.0  # unreferenced objects younger than this (here) are kept
 _READ_BYTES_LIMIT = 64 * 1024 * 1024
 
 
-def _check_key(master_key: object) -> bytes:
-    if not isinstance(master_key, (bytes, bytearray)):
-        raise TypeError(f"master_key must be bytes, not {type(master_key).__name__}")
-    if len(master_key) != KEY_SIZE:
-        raise ValueError(f"master_key must be {KEY_SIZE} bytes")
-    return bytes(master_key)
+class DeviceRef(NamedTuple):
+    """This computer in a vault: a random 16-byte id (names its journal) and a short name
+    (for conflict copies: "report (conflict, laptop, ...).pdf")."""
+
+    id: bytes
+    name: str
+
+
+def read_headers_at(path: Path) -> HeaderSet:
+    path = Path(path)
+    if not path.exists():
+        raise StorageError(f"no vault at {path}: the folder does not exist",
+                           hint="Check the path, or create a vault there first.")
+    if not path.is_dir():
+        raise IntegrityError(f"not a FaceVault vault: {path} is a file, not a vault folder")
+    return read_headers(scan(path))
 
 
 class OpenVault:
-    """An unlocked vault folder. Build it with `create_vault` or `open_vault`."""
+    """An unlocked version-2 vault. Build it with `create_vault` or `open_vault`."""
 
-    def __init__(self, path: Path, master_key: bytes, header: VaultHeader, index: Index,
-                 opened: Opened | None = None) -> None:
-        self._path = Path(path)
-        self.opened = opened  # which slot opened it, and the face behind it (None: created)
-        self._key: bytes | None = _check_key(master_key)
-        self._header = header
-        self._index = index
-        self._lock = fsutil.FileLock(
-            self._path / LOCK_NAME,
-            busy_message=f"the vault {self._path} is busy: another FaceVault process is changing it",
-        )
-        self._lock_depth = 0
+    def __init__(self, root: Path, device: DeviceRef, headers: HeaderSet, keys: EpochKeys) -> None:
+        self._root = Path(root)
+        self.device = device
+        self._headers = headers
+        self._keys: EpochKeys | None = keys
+        self._state = load_state(scan(self._root), headers.vault_id, keys.ring, device.id)
+        self._lock = fsutil.FileLock(self._root / LOCK_NAME, busy_message=(
+            f"the vault {self._root} is busy: another FaceVault process is changing it"))
+        self._depth = 0
+        self.on_change: Callable[[OpenVault], None] | None = None  # after each change seen
 
-    # -- state -------------------------------------------------------------------------
+    # -- what it is ------------------------------------------------------------------------
 
     @property
     def path(self) -> Path:
-        return self._path
+        return self._root
 
     @property
-    def header(self) -> VaultHeader:
-        return self._header
+    def vault_id(self) -> bytes:
+        return self._headers.vault_id
 
     @property
-    def generation(self) -> int:
-        """Index generation; callers may remember it and pass it as open_vault's min_generation."""
-        return self._index.generation
+    def header(self) -> Header:
+        return self._k.header
 
     @property
-    def _master_key(self) -> bytes:
-        if self._key is None:
+    def epoch(self) -> EpochId:
+        return self._k.header.epoch
+
+    @property
+    def mode(self) -> Mode | None:
+        """The mode, from the authenticated header."""
+        return self._k.header.mode
+
+    @property
+    def opened(self) -> Opened:
+        return self._k.opened
+
+    @property
+    def forked(self) -> bool:
+        return bool(self._k.other_tips)
+
+    @property
+    def state(self) -> State:
+        return self._state
+
+    @property
+    def _k(self) -> EpochKeys:
+        if self._keys is None:
             raise UsageError("the vault is closed")
-        return self._key
+        return self._keys
+
+    def commitment(self, epoch: EpochId) -> bytes | None:
+        """What a device pins for `epoch`, if this vault's key history holds its key."""
+        key = self._k.ring.get(epoch)
+        return commitment(key, self.vault_id, epoch) if key is not None else None
+
+    def known_epochs(self) -> list[EpochId]:
+        return sorted(self._k.ring.keys)
 
     def close(self) -> None:
-        """Forget the master key (Python cannot wipe it) and release the lock if held."""
-        self._key = None
-        self._lock_depth = 0
+        self._keys = None
+        self._depth = 0
         self._lock.release()
 
-    def __enter__(self) -> "OpenVault":
+    def __enter__(self) -> OpenVault:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def refresh(self) -> None:
-        """Re-read header and index from disk (to see changes made by other processes)."""
-        self._reload(finish_pending=False)
-
-    def _reload(self, *, finish_pending: bool) -> None:
-        header = read_header(self._path)
-        verify_header(header, self._master_key)
-        if header.vault_id != self._header.vault_id:
-            raise IntegrityError(f"{self._path} now holds a different vault")
-        index, pending = load_index(self._path, self._master_key, header.vault_id)
-        if index.generation < self._index.generation:
-            raise IntegrityError("the vault index on disk is older than the one already seen "
-                                 "(rolled back or restored from an old copy)")
-        if pending and finish_pending:
-            self._replace(self._path / PENDING_INDEX_NAME, self._path / INDEX_NAME)
-        self._header, self._index = header, index
-
-    @contextlib.contextmanager
-    def lock(self) -> Iterator["OpenVault"]:
-        """Hold the write lock (re-entrant); VaultBusyError at once if another holder has it.
-
-        On entry the header and index are re-read, so changes committed by a previous
-        writer are never overwritten.
-        """
-        self._master_key  # noqa: B018 - raises UsageError when closed
-        if self._lock_depth == 0:
-            self._lock.acquire()
-            try:
-                self._reload(finish_pending=True)
-            except BaseException:
-                self._lock.release()
-                raise
-        self._lock_depth += 1
-        try:
-            yield self
-        finally:
-            self._lock_depth -= 1
-            if self._lock_depth == 0:
-                self._lock.release()
-
-    @contextlib.contextmanager
-    def _lock_only(self) -> Iterator[None]:
-        """The bare lock, for `create_vault` (there is nothing to re-read yet)."""
-        self._lock.acquire()
-        try:
-            yield
-        finally:
-            self._lock.release()
-
-    # -- reading -------------------------------------------------------------------------
+    # -- reading ---------------------------------------------------------------------------
 
     def entries(self) -> list[Entry]:
-        """Entries sorted by name (as of open, the last write or `refresh`)."""
-        return list(self._index.entries)
+        """Files and conflict copies, sorted by the name shown."""
+        return self._state.view.sorted_entries()
+
+    def conflicts(self) -> list[Entry]:
+        return self._state.view.conflicts()
+
+    def refresh(self) -> bool:
+        """Re-read the folder (another device may have synced changes). Returns False when a
+        newer epoch arrived: this device must unlock again to follow it."""
+        headers = read_headers(scan(self._root))
+        if headers.best.epoch > self.epoch and headers.best.epoch not in self._k.ring.keys:
+            return False
+        self._reload()
+        self._changed()
+        return True
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change(self)
 
     def _entry(self, name: str) -> Entry:
-        entry = self._index.find(check_name(name))
+        entry = self._state.view.shown_as(name)
         if entry is None:
             raise UsageError(f"there is no file named {name!r} in the vault")
         return entry
 
+    def _object_key(self, entry: Entry) -> bytes:
+        key = self._k.ring.by_label(entry.key_epoch)
+        if key is None:
+            raise IntegrityError(f"{entry.name!r} was written on another device under keys that "
+                                 "have not reached this one yet", hint="Let the sync finish, then try again.")
+        return key
+
     def _decrypt(self, entry: Entry, dst: BinaryIO) -> Generator[ByteProgress, None, None]:
-        for done in decrypt_object(self._path, self._master_key, entry, dst):
+        for done in decrypt_object(self._root, self._object_key(entry), entry, dst):
             yield ByteProgress(done, entry.size)
 
     def read_bytes(self, name: str, *, max_size: int = _READ_BYTES_LIMIT) -> bytes:
-        """The whole content of a small file, in memory."""
         entry = self._entry(name)
         if entry.size > max_size:
             raise UsageError(f"{name!r} is {entry.size} bytes; extract it to a file instead")
@@ -222,8 +196,7 @@ class OpenVault:
         return out.getvalue()
 
     def extract(self, name: str, dest: Path, *, overwrite: bool = False) -> Generator[ByteProgress, None, None]:
-        """Decrypt `name` to `dest` (a generator). Nothing appears at `dest` unless it all
-        authenticated; an existing `dest` is refused (StorageError) unless `overwrite`."""
+        """Decrypt `name` to `dest`; nothing appears there unless it all authenticated."""
         entry = self._entry(name)
         dest = Path(dest)
         if dest.is_dir() or (dest.exists() and not overwrite):
@@ -236,43 +209,70 @@ class OpenVault:
             yield from self._decrypt(entry, out)  # type: ignore[arg-type]
 
     def verify(self) -> Generator[ByteProgress, None, None]:
-        """Decrypt every object without writing anything; IntegrityError names the first bad one."""
-        total = sum(e.size for e in self._index.entries)
-        base = 0
-        for entry in self._index.entries:
+        entries = self.entries()
+        total, base = sum(e.size for e in entries), 0
+        for entry in entries:
             for p in self._decrypt(entry, Sink()):  # type: ignore[arg-type]
                 yield ByteProgress(base + p.done, total)
             base += entry.size
 
-    # -- writing -------------------------------------------------------------------------
+    # -- the write lock ----------------------------------------------------------------------
 
-    def _replace(self, src: Path, dst: Path) -> None:
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[OpenVault]:
+        """Hold this machine's write lock (re-entrant); re-read the folder on entry and merge
+        a fork of epochs first."""
+        self._k  # noqa: B018 - raises UsageError when closed
+        if self._depth == 0:
+            self._lock.acquire()
+            try:
+                if not self.refresh():
+                    raise UsageError("this vault's keys changed on another device",
+                                     hint="Lock it and unlock it again.")
+                if self.forked:
+                    from facevault.core.vault_upkeep import merge_fork
+
+                    merge_fork(self)
+            except BaseException:
+                self._lock.release()
+                raise
+        self._depth += 1
         try:
-            os.replace(src, dst)
-            fsutil.fsync_dir(dst.parent)
-        except OSError as exc:
-            raise fsutil.storage_error(exc, f"renaming {src.name}") from exc
+            yield self
+        finally:
+            self._depth -= 1
+            if self._depth == 0:
+                self._lock.release()
 
-    def _write_index(self, index: Index, name: str = INDEX_NAME) -> None:
-        with fsutil.atomic_write(self._path / name, what="writing the vault index") as out:
-            out.write(seal_index(self._master_key, index))
+    # -- writing ---------------------------------------------------------------------------
 
-    def _commit(self, index: Index, new_object: str | None, old_objects: list[str]) -> None:
-        """Write `index` (the commit point); then drop objects it no longer names."""
-        try:
-            self._write_index(index)
-        except BaseException:
-            if new_object is not None:
-                fsutil.remove_quietly(object_path(self._path, new_object))
-            raise
-        self._index = index
-        for object_id in old_objects:
-            fsutil.remove_quietly(object_path(self._path, object_id))
+    def _record(self, op: str, name: str, replaces: Sequence[str], **fields: object) -> Record:
+        seq = self._state.own_seq + 1
+        return Record(random_bytes(16).hex(), op, name, tuple(replaces), self._state.view.lamport + 1,
+                      self.device.id.hex(), seq, time.time(), self.device.name, **fields)  # type: ignore[arg-type]
 
-    def _check_free(self, name: str, overwrite: bool) -> None:
-        if not overwrite and self._index.find(name) is not None:
+    def _commit(self, record: Record) -> None:
+        """Append `record` to this device's journal (the commit point) and re-merge."""
+        path = self._root / JOURNAL_DIR / f"{self.device.id.hex()}.fvj"
+        own = self._state.own
+        if own is None:
+            (self._root / JOURNAL_DIR).mkdir(exist_ok=True)
+            new_journal(path, self.vault_id, self.device.id, record.seq - 1)
+            valid_end = len(open(path, "rb").read())
+        else:
+            valid_end = own.valid_end
+        append_frame(path, self.vault_id, self.device.id, self.epoch, self._k.key, record, valid_end)
+        self._reload()
+        self._changed()
+        if self._state.journal_frames.get(self.device.id.hex(), 0) >= COMPACT_AFTER:
+            self.compact()
+
+    def _check_free(self, name: str, overwrite: bool) -> Entry | None:
+        current = self._state.view.shown_as(name)
+        if current is not None and not overwrite:
             raise StorageError(f"the vault already has a file named {name!r}",
                                hint="Choose another name or overwrite.")
+        return current
 
     def add_file(self, src: Path, name: str | None = None, *,
                  overwrite: bool = False) -> Generator[ByteProgress, None, None]:
@@ -286,138 +286,160 @@ class OpenVault:
 
     def _add(self, src: Path, name: str, overwrite: bool) -> Generator[ByteProgress, None, None]:
         with self.lock():
-            self._check_free(name, overwrite)
+            current = self._check_free(name, overwrite)
             try:
                 f = open(src, "rb")
             except OSError as exc:
                 raise fsutil.storage_error(exc, f"reading {src}") from exc
             with f:
                 st = os.fstat(f.fileno())
-                entry = yield from as_progress(
-                    write_object(self._path, self._master_key, f, name, st.st_mtime), 0, st.st_size)
-            self._add_entry(entry)
+                made = yield from as_progress(write_object(self._root, self._k.key, f, name), 0, st.st_size)
+            self._put(name, made, st.st_mtime, current)
 
-    def _add_entry(self, entry: Entry) -> None:
-        old = self._index.find(entry.name)
-        self._commit(self._index.with_entry(entry), entry.object_id,
-                     [old.object_id] if old else [])
+    def _put(self, name: str, made: object, mtime: float, current: Entry | None) -> None:
+        record = self._record(PUT, name, [current.version] if current else [],
+                              object_id=made.object_id, nonce=made.nonce.hex(),  # type: ignore[attr-defined]
+                              size=made.size, mtime=float(mtime),  # type: ignore[attr-defined]
+                              key_epoch=self.epoch.label)
+        try:
+            self._commit(record)
+        except BaseException:
+            fsutil.remove_quietly(object_path(self._root, made.object_id))  # type: ignore[attr-defined]
+            raise
 
     def add_bytes(self, name: str, data: bytes, *, overwrite: bool = False,
                   mtime: float | None = None) -> Entry:
-        """Store `data` as `name` (for small content; mtime defaults to now)."""
+        """Store `data` as `name` (small content; mtime defaults to now)."""
         name = check_name(name)
-        if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise TypeError("data must be bytes")
         with self.lock():
-            self._check_free(name, overwrite)
-            when = time.time() if mtime is None else float(mtime)
-            entry = run_to_end(write_object(self._path, self._master_key, io.BytesIO(bytes(data)), name, when))
-            self._add_entry(entry)
-        return entry
+            current = self._check_free(name, overwrite)
+            made = run_to_end(write_object(self._root, self._k.key, io.BytesIO(bytes(data)), name))
+            self._put(name, made, time.time() if mtime is None else float(mtime), current)
+        return self._entry(name)
 
     def remove(self, name: str) -> None:
-        """Delete `name` from the vault (index first, then its object file)."""
-        check_name(name)
+        """Remove the file (or conflict copy) shown as `name`: a tombstone for that version."""
         with self.lock():
             entry = self._entry(name)
-            self._commit(self._index.without(name), None, [entry.object_id])
+            self._commit(self._record(DEL, entry.original, [entry.version]))
 
-    def replace_slots(self, keep: list[Slot] | tuple[Slot, ...],
-                      add: list[SlotPlan] | tuple[SlotPlan, ...] = ()) -> list[Slot]:
-        """Rewrite the header with the slots in `keep` and new slots sealed from `add`, for
-        the same master key. Returns the new slots (in the order of `add`)."""
-        new = seal_all(self._master_key, list(add))
-        data = encode_header(self._header.vault_id, [*keep, *new], self._master_key)
+    def reencrypt(self) -> Generator[ByteProgress, None, None]:
+        """Re-encrypt every file under the current epoch key (`mv` records), then delete the
+        old object files, so a key of an earlier epoch opens none of them."""
         with self.lock():
-            with fsutil.atomic_write(self._path / HEADER_NAME, what="writing the header") as out:
-                out.write(data)
-            self._header = parse_header(data)
+            entries = [e for e in self.entries() if e.key_epoch != self.epoch.label]
+            total, base = sum(e.size for e in entries), 0
+            for entry in entries:
+                made = yield from as_progress(reencrypt_object(
+                    self._root, self._object_key(entry), self._k.key, entry), base, total)
+                self._commit(self._record(MV, entry.original, [], object_id=made.object_id,
+                                          nonce=made.nonce.hex(), key_epoch=self.epoch.label,
+                                          target=entry.version))
+                fsutil.remove_quietly(object_path(self._root, entry.object_id))
+                base += entry.size
+
+    def change_slots(self, keep: Sequence[Slot], add: Sequence[SlotPlan], *, mode: Mode | None,
+                     revoke: bool) -> list[Slot]:
+        """Start a new epoch under a fresh key whose slots are `keep` plus new ones made from
+        `add`. The new key is wrapped to every slot; an old header and any slot it dropped
+        open nothing written from now on. `revoke` also drops the version-1 slots an upgrade
+        kept. Returns the new slots (in the order of `add`)."""
+        new = make_all(list(add))
+        with self.lock():
+            parent = self._k.header
+            slots = [*keep, *new]
+            ids = {s.slot_id for s in slots}
+            removed = [s.slot_id for s in parent.slots if s.slot_id not in ids]
+            legacy = () if revoke else parent.legacy_slots
+            header, key = write_epoch(self._root, vault_id=self.vault_id, parents=[parent],
+                                      device=self.device.id, mode=mode, slots=slots, removed=removed,
+                                      ring=self._k.ring, legacy_slots=legacy)
+            self._switch(header, key, [parent])
         return new
 
-    def rotate_master_key(self, plans: list[SlotPlan] | tuple[SlotPlan, ...]) -> Generator[ByteProgress, None, None]:
-        """Re-encrypt everything under a new master key whose slots are sealed from `plans`
-        (a generator; every old slot goes, since each wraps the old key).
+    def _switch(self, header: Header, key: bytes, superseded: Sequence[Header]) -> None:
+        """Make `header` current and delete the header files it supersedes (old helpers are
+        sketches of a face: FaceVault keeps none it no longer needs)."""
+        keys = self._k
+        self._keys = replace(keys, header=header, key=key, other_tips=[])
+        for old in superseded:
+            path = self._headers.paths.get(old.digest)
+            if path is not None:
+                fsutil.remove_quietly(path)
+        self._headers = read_headers(scan(self._root))
+        self._changed()
 
-        Order: (1) every object is re-encrypted to a new id; (2) the new index is written to
-        index.next.fve; (3) the new header replaces vault.fvh -- the commit point; (4)
-        index.next.fve is renamed to index.fve; (5) the old objects are deleted. A crash
-        before (3) leaves the old key working (the new files are orphans for `gc`); after
-        (3) the new key works, `open_vault` reading index.next.fve until (4) is finished
-        by the next writer.
-        """
-        new_key = random_bytes(KEY_SIZE)
-        return self._rotate_from_parts(new_key, seal_all(new_key, list(plans)))
+    # -- housekeeping ------------------------------------------------------------------------
 
-    def _rotate_from_parts(self, new_key: bytes, new_slots: list[Slot]) -> Generator[ByteProgress, None, None]:
-        """rotate_master_key with a given key and sealed slots (core tests only)."""
-        new_key = _check_key(new_key)
-        encode_header(self._header.vault_id, new_slots, new_key)  # validate up front
-        return self._rotate(new_key, list(new_slots))
+    def compact(self) -> None:
+        """Write this device's snapshot (everything it knows), start an empty journal after
+        it, then remove merged conflict copies and collect garbage."""
+        from facevault.core.vault_upkeep import compact
 
-    def _rotate(self, new_key: bytes, new_slots: list[Slot]) -> Generator[ByteProgress, None, None]:
-        from facevault.core import vault_rekey
+        with self.lock():
+            compact(self)
 
-        return vault_rekey.rotate(self, new_key, new_slots)
+    def gc(self, *, grace_seconds: float = GC_GRACE_SECONDS) -> int:
+        """Delete object files no live version refers to once they have been on this machine
+        longer than `grace_seconds` (a sync tool may deliver an object before the record that
+        names it), crash debris older than an hour, and a version-1 vault's leftovers."""
+        from facevault.core.vault_upkeep import collect
 
-    def gc(self, *, grace_seconds: float = 3600.0) -> int:
-        """Delete unreferenced objects and crash debris older than `grace_seconds` (the grace
-        period protects files a sync tool delivered before the index that names them)."""
-        from facevault.core import vault_rekey
+        with self.lock():
+            return collect(self, grace_seconds)
 
-        return vault_rekey.gc(self, grace_seconds=grace_seconds)
-
-
-def create_vault(path: Path, plans: list[SlotPlan] | tuple[SlotPlan, ...]) -> OpenVault:
-    """Make a new vault in `path` (absent or an empty folder; StorageError otherwise) under a
-    fresh master key, with a slot sealed from each plan."""
-    master_key = random_bytes(KEY_SIZE)
-    return _create_vault_from_parts(path, master_key, seal_all(master_key, list(plans)))
+    def _reload(self) -> None:
+        self._state = load_state(scan(self._root), self.vault_id, self._k.ring, self.device.id)
 
 
-def _create_vault_from_parts(path: Path, master_key: bytes, slots: list[Slot]) -> OpenVault:
-    """create_vault with a given key and sealed slots (core tests only)."""
-    path = Path(path)
-    master_key = _check_key(master_key)
-    vault_id = random_bytes(VAULT_ID_SIZE)
-    header = encode_header(vault_id, slots, master_key)  # validates slots before touching disk
+def create_vault(path: Path, plans: Sequence[SlotPlan], *, mode: Mode | None,
+                 device: DeviceRef) -> OpenVault:
+    """A new vault in `path` (absent or an empty folder; StorageError otherwise): epoch 0
+    under a fresh key, a slot made from each plan."""
+    root = Path(path)
+    slots = make_all(list(plans))
     try:
-        if path.exists():
-            if not path.is_dir():
-                raise StorageError(f"{path} exists and is not a folder")
-            if any(path.iterdir()):
-                raise StorageError(f"{path} is not empty", hint="Choose a new or empty folder.")
-        path.mkdir(parents=True, exist_ok=True)
-        (path / OBJECTS_DIR).mkdir()
+        if root.exists():
+            if not root.is_dir():
+                raise StorageError(f"{root} exists and is not a folder")
+            if any(root.iterdir()):
+                raise StorageError(f"{root} is not empty", hint="Choose a new or empty folder.")
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for sub in (OBJECTS_DIR, JOURNAL_DIR, HEADERS_DIR):
+            (root / sub).mkdir(mode=0o700, exist_ok=True)
     except OSError as exc:
-        raise fsutil.storage_error(exc, f"creating {path}") from exc
-    vault = OpenVault(path, master_key, parse_header(header), Index(vault_id, 0, ()))
-    with vault._lock_only():
-        vault._write_index(Index(vault_id, 0, ()))
-        # The header goes last: a folder without it is not a vault yet.
-        with fsutil.atomic_write(path / HEADER_NAME, what="writing the header") as out:
-            out.write(header)
-    return vault
+        raise fsutil.storage_error(exc, f"creating {root}") from exc
+    vault_id = random_bytes(16)
+    ring = KeyRing({})
+    header, key = write_epoch(root, vault_id=vault_id, parents=[], device=device.id, mode=mode,
+                              slots=slots, removed=[], ring=ring)
+    headers = read_headers(scan(root))
+    return OpenVault(root, device, headers, EpochKeys(header, key, ring, Opened(None)))
 
 
-def open_vault(path: Path, offer: Factors, *, policy: DecodePolicy = DecodePolicy(),
-               header: VaultHeader | None = None, min_generation: int = 0) -> OpenVault:
+class Keys(NamedTuple):
+    """What an unlock found, before any journal is read: for a caller's trust check."""
+
+    vault_id: bytes
+    epoch: EpochId
+    mode: Mode | None
+    commitment: Callable[[EpochId], bytes | None]
+
+
+def open_vault(path: Path, offer: Factors, *, device: DeviceRef,
+               policy: DecodePolicy = DecodePolicy(), headers: HeaderSet | None = None,
+               check: Callable[[Keys], None] | None = None) -> OpenVault:
     """Open the vault at `path` with what the person offers (NotRecognisedError if nothing
-    fits), verify the header MAC and the index. `header`: the header already read (so an
-    unlock reads it once); `min_generation`: refuse an index older than that (rollback)."""
-    header = header if header is not None else read_header(Path(path))
-    key, opened = _open_slots(header.slots, offer, policy)
-    return _open_vault_with_key(path, key, header=header, min_generation=min_generation,
-                                opened=opened)
-
-
-def _open_vault_with_key(path: Path, master_key: bytes, *, header: VaultHeader | None = None,
-                         min_generation: int = 0, opened: Opened | None = None) -> OpenVault:
-    """Verify the header MAC and the index with `master_key`; IntegrityError if either fails."""
-    master_key = _check_key(master_key)
-    header = header if header is not None else read_header(Path(path))
-    verify_header(header, master_key)
-    index, _pending = load_index(Path(path), master_key, header.vault_id)
-    if index.generation < min_generation:
-        raise IntegrityError(f"the vault index is generation {index.generation}, older than "
-                             f"{min_generation} seen before (rolled back?)")
-    return OpenVault(Path(path), master_key, header, index, opened)
+    fits). `headers`: the headers already read (an unlock reads them once); `check` sees
+    the keys found before the journals are read (and may refuse them)."""
+    headers = headers if headers is not None else read_headers_at(path)
+    keys = unlock_headers(headers, offer, policy)
+    if check is not None:
+        ring = keys.ring
+        check(Keys(headers.vault_id, keys.header.epoch, keys.header.mode,
+                   lambda e: commitment(ring.keys[e], headers.vault_id, e) if e in ring.keys else None))
+    vault = OpenVault(Path(path), device, headers, keys)
+    if v1_leftovers(vault.path):  # an upgrade stopped before deleting them: finish it
+        with contextlib.suppress(VaultBusyError, StorageError):
+            vault.gc(grace_seconds=float("inf"))
+    return vault

@@ -8,26 +8,62 @@ length (16 + encrypted_size(entry size)) and its nonce before decrypting, and th
 bound to the id, so an object file copied or renamed to another id never decrypts.
 Object ids are random and never reused: a file is replaced by writing a new object.
 
-Generators here yield plaintext byte counts; facevault.core.vault turns them into Progress.
+Both formats use this layout (a version-2 object's key comes from the epoch key it names,
+a version-1 object's from the master key). Objects are named by anything with `name`,
+`size`, `object_id` and `nonce` (an `ObjectRef`). Generators here yield plaintext byte
+counts; the vaults turn them into ByteProgress.
 
-May import: the standard library, facevault.core (crypto, stream, fsutil, vault_index),
-facevault.errors.
+May import: the standard library, facevault.core (crypto, stream, fsutil), facevault.errors.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Generator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from facevault.core import fsutil
 from facevault.core.crypto import hkdf_sha256, random_bytes
 from facevault.core.stream import decrypt_stream, encrypt_stream, encrypted_size
-from facevault.core.vault_index import NONCE_SIZE, Entry, new_object_id
 from facevault.errors import IntegrityError, StorageError
 
+NONCE_SIZE = 16
+
+
+class ObjectRef(Protocol):
+    """What names an object: the entry's name (for messages), size, id and nonce."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def object_id(self) -> str: ...
+    @property
+    def nonce(self) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class Written:
+    """A new object file: its id, nonce and plaintext size."""
+
+    name: str
+    size: int
+    object_id: str
+    nonce: bytes = b""
+
+
+def new_object_id() -> str:
+    """A fresh random object id: 16 random bytes as 32 lowercase hex digits."""
+    return random_bytes(16).hex()
+
 __all__ = [
+    "NONCE_SIZE",
+    "ObjectRef",
+    "Written",
+    "new_object_id",
     "OBJECTS_DIR",
     "OBJECT_SUFFIX",
     "object_path",
@@ -51,7 +87,7 @@ def object_key(master_key: bytes, nonce: bytes, object_id: str) -> bytes:
     return hkdf_sha256(master_key, salt=nonce, info=_OBJECT_INFO + bytes.fromhex(object_id))
 
 
-def open_object(root: Path, entry: Entry) -> BinaryIO:
+def open_object(root: Path, entry: ObjectRef) -> BinaryIO:
     """The object file positioned after its nonce, once its length and nonce are right."""
     path = object_path(root, entry.object_id)
     try:
@@ -68,7 +104,7 @@ def open_object(root: Path, entry: Entry) -> BinaryIO:
     return f
 
 
-def decrypt_object(root: Path, master_key: bytes, entry: Entry, dst: BinaryIO) -> Iterator[int]:
+def decrypt_object(root: Path, master_key: bytes, entry: ObjectRef, dst: BinaryIO) -> Iterator[int]:
     """Decrypt an entry's object into `dst`; IntegrityError naming the entry on tampering."""
     key = object_key(master_key, entry.nonce, entry.object_id)
     with open_object(root, entry) as src:
@@ -79,9 +115,8 @@ def decrypt_object(root: Path, master_key: bytes, entry: Entry, dst: BinaryIO) -
                                  hint="Restore the vault from a backup.") from None
 
 
-def write_object(root: Path, master_key: bytes, src: BinaryIO, name: str,
-                 mtime: float) -> Generator[int, None, Entry]:
-    """Encrypt `src` into a new object file (atomically); returns the Entry naming it."""
+def write_object(root: Path, master_key: bytes, src: BinaryIO, name: str) -> Generator[int, None, Written]:
+    """Encrypt `src` into a new object file (atomically); returns what names it."""
     object_id, nonce = new_object_id(), random_bytes(NONCE_SIZE)
     key = object_key(master_key, nonce, object_id)
     size = 0
@@ -89,17 +124,16 @@ def write_object(root: Path, master_key: bytes, src: BinaryIO, name: str,
         out.write(nonce)
         for size in encrypt_stream(key, src, out):  # type: ignore[arg-type]
             yield size
-    return Entry(name, size, mtime, object_id, nonce)
+    return Written(name, size, object_id, nonce)
 
 
 def reencrypt_object(root: Path, old_key: bytes, new_key: bytes,
-                     entry: Entry) -> Generator[int, None, Entry]:
+                     entry: ObjectRef) -> Generator[int, None, Written]:
     """Copy an entry's content into a new object under `new_key`; plaintext stays in memory."""
     with open_object(root, entry) as src:
         pipe = _PlaintextPipe(object_key(old_key, entry.nonce, entry.object_id), src)
         try:
-            new = yield from write_object(root, new_key, pipe, entry.name,  # type: ignore[arg-type]
-                                          entry.mtime)
+            new = yield from write_object(root, new_key, pipe, entry.name)  # type: ignore[arg-type]
         except IntegrityError:
             raise IntegrityError(f"the data of {entry.name!r} was modified or damaged",
                                  hint="Restore the vault from a backup.") from None

@@ -232,7 +232,8 @@ class EnrollPage(QWidget):
             template = yield from ctx.capture_template(spec)
             yield StageProgress(Stage.CREATING)
             return create_vault(path, template, mode=mode, preset=preset, kdf=ctx.kdf(), store=store,
-                                passphrase=passphrase, device_slot=device_slot)
+                                passphrase=passphrase, device_slot=device_slot,
+                                model=ctx.parts().model)
 
         self.steps.setCurrentIndex(1)
         self.face.progress.setValue(0)

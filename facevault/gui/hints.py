@@ -27,6 +27,10 @@ GUI_HINTS: dict[Hint, str] = {
     Hint.OVERWRITE_OR_RENAME: "Choose another name, or allow replacing the file.",
     Hint.LIVE_CAMERA: "Choose a camera; the liveness check needs a live picture.",
     Hint.RERUN_ACCURACY: "Measure the false-accept rate again, or delete the measurement file.",
+    Hint.TRUST_IF_YOURS: ("If you made this change yourself (a restore from a backup, a new vault "
+                          "in the same place, a mode change on another computer), choose "
+                          "\u201cTrust this folder\u201d; otherwise do not use it."),
+    Hint.WAIT_FOR_SYNC: "Let the sync finish; the vault refreshes by itself.",
 }
 
 

@@ -27,6 +27,7 @@ from facevault.gui.security_page import SecurityPage
 from facevault.gui.start_page import StartPage
 from facevault.gui.unlock_page import UnlockPage
 from facevault.services.desktop import icon_paths, is_encrypted_file
+from facevault.services.unlock import is_vault_folder
 
 __all__ = ["MainWindow"]
 
@@ -174,9 +175,9 @@ class MainWindow(QMainWindow):
         folder = self.ctx.dialogs.folder(self, "Open a vault folder")
         if folder is None:
             return
-        if not (folder / "vault.fvh").is_file():
+        if not is_vault_folder(folder):
             self.ctx.dialogs.error(self, UsageError(f"{folder} is not a FaceVault vault",
-                                                    hint="Choose the folder that holds vault.fvh."))
+                                                    hint="Choose the folder that holds the vault's headers folder."))
             return
         self.open_vault(folder)
 
@@ -276,7 +277,7 @@ class MainWindow(QMainWindow):
         """A vault folder opens it; in an open vault files are added; otherwise a single
         file is encrypted, or decrypted when it is a FaceVault file."""
         first = paths[0]
-        if first.is_dir() and (first / "vault.fvh").is_file():
+        if first.is_dir() and is_vault_folder(first):
             self.open_vault(first)
         elif self.stack.currentWidget() is self.browser:
             self.browser.add_paths(paths)

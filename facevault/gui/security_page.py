@@ -42,8 +42,10 @@ REENROLL_TEXT = (
     "Re-enrolling captures your face again and destroys the old face key slot, so the face "
     "as it was enrolled before no longer opens this vault. Do it when your appearance "
     "changed, when unlocking often fails, or when you think someone copied the vault.\n\n"
-    "A copy of the vault made before re-enrolling still opens with the old face, unless you "
-    "also re-encrypt every file under a new key (slower; you get a new recovery code).")
+    "Re-enrolling starts a new epoch under a new key: a copy of the vault made before still "
+    "opens with the old face, but nothing written afterwards. Re-encrypting every file as well "
+    "(slower) moves the files already stored to the new key, so that old copy cannot read "
+    "them from this folder either.")
 
 
 class SecurityPage(QWidget):
@@ -210,7 +212,7 @@ class SecurityPage(QWidget):
         if self.vault is None:
             return
         path = self.vault.path
-        locked = LockedVault(Path(path), self.vault.header)  # the open vault's own header
+        locked = LockedVault.of_open(self.vault)  # the open vault's own header
         infos = describe_slots(locked)
         self.mode = locked.mode
         for info in infos:
@@ -286,15 +288,18 @@ class SecurityPage(QWidget):
         vault = self.vault
         rotate = self.rotate.isChecked()
         preset = self.preset.currentData()
+        model = self.ctx.parts().model
         go, passphrase, store = self._second_factor(self.mode, new=False)
         if not go:
             return
 
         def seal(template: Any) -> Generator[ByteProgress, None, str | None]:
             return reenroll(vault, template, rotate_key=rotate, preset=preset, store=store,
-                            passphrase=passphrase)
+                            passphrase=passphrase, model=model)
 
         self._done_text = "Done: your new face is enrolled and the old face template is destroyed."
+        if rotate:
+            self._done_text += " Every file was re-encrypted under the new key."
         self._capture_then(seal, "Look at the camera and turn your head slightly from side to side.")
 
     def start_change_mode(self) -> None:
@@ -310,19 +315,21 @@ class SecurityPage(QWidget):
                     "(the old face template is destroyed).")
             if target is not Mode.FACE:
                 text += (" Every file is re-encrypted under a new key, so an old copy of the vault "
-                         "cannot open files added later; you get a new recovery code.")
+                         "opens neither the files added later nor, from this folder, the old ones.")
         if not self.ctx.dialogs.confirm(self, "Change how the vault opens", text):
             return
         go, passphrase, store = self._second_factor(target, new=True)
         if not go:
             return
-        vault, preset = self.vault, self.preset.currentData()
+        vault, preset, model = self.vault, self.preset.currentData(), self.ctx.parts().model
 
         def seal(template: Any) -> Generator[ByteProgress, None, str | None]:
             return change_mode(vault, target, new_template=template, preset=preset,
-                               passphrase=passphrase, store=store)
+                               passphrase=passphrase, store=store, model=model)
 
         self._done_text = f"Done: the vault now opens with \u201c{label}\u201d."
+        if target is not Mode.FACE and target is not self.mode:
+            self._done_text += " Every file was re-encrypted under the new key."
         self._capture_then(seal, f"Changing to \u201c{label}\u201d: look at the camera and turn your "
                            "head slightly from side to side.")
 
@@ -355,10 +362,10 @@ class SecurityPage(QWidget):
     def _sealed(self, code: str | None) -> None:
         self._busy = False
         self.refresh()
-        if code:
+        if code:  # an upgraded vault's version-1 recovery slot went with the old slots
             self.stack.setCurrentIndex(2)
-            self.code.show_code(code, self._done_text + " Every file was re-encrypted. "
-                                "The old recovery code no longer works; this is the new one:")
+            self.code.show_code(code, self._done_text + " The recovery code from before the "
+                                "upgrade no longer works; this is the new one:")
             return
         self.stack.setCurrentIndex(0)
         self.status.setText(self._done_text)

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
 )
 
 from facevault.gui.context import AppContext
+from facevault.services.unlock import is_vault_folder
 
 __all__ = ["StartPage"]
 
@@ -88,7 +89,7 @@ class StartPage(QWidget):
         self.recent.clear()
         for text in self.ctx.settings.recent:
             path = Path(text)
-            present = (path / "vault.fvh").is_file()
+            present = is_vault_folder(path)
             item = QListWidgetItem(f"{path.name}\n{path.parent}" + ("" if present else "  (not found)"))
             item.setData(Qt.ItemDataRole.UserRole, text)
             item.setToolTip(text)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from facevault.core.modelref import UNKNOWN_MODEL, ModelRef
 from facevault.errors import NoUsableFaceError
 from facevault.services.progress import FrameProgress, Progress
 
@@ -61,13 +62,14 @@ class CaptureParts:
     pipelines: PipelineFactory
     sources: SourceOpener = _open_source
     clock: Callable[[], int] = monotonic_ms  # milliseconds, monotonic
+    model: ModelRef = UNKNOWN_MODEL  # the embedder the pipelines use (recorded in face slots)
 
 
 def default_parts() -> CaptureParts:
     """The model store's models, loaded for this one capture (the GUI shares a loaded set)."""
-    from facevault.services.models import face_pipeline
+    from facevault.services.models import current_model, face_pipeline
 
-    return CaptureParts(pipelines=face_pipeline)
+    return CaptureParts(pipelines=face_pipeline, model=current_model())
 
 
 class Observer(Protocol):

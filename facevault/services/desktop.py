@@ -2,7 +2,7 @@
 folder for files opened from a vault, the app icons, and telling a FaceVault file by its
 first bytes.
 
-May import: stdlib, facevault.paths, facevault.core.fileformat.
+May import: stdlib, facevault.paths, facevault.core.v1.fileformat.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def icon_paths() -> list[Path]:
 
 def is_encrypted_file(path: Path) -> bool:
     """Whether `path` starts like a FaceVault single encrypted file."""
-    from facevault.core import fileformat
+    from facevault.core.v1 import fileformat
 
     try:
         with open(path, "rb") as handle:

@@ -1,5 +1,6 @@
 """Devices: let this computer open a face-mode vault by itself (enable/disable), and pair
-or remove computers of a face+device vault.
+or remove computers of a face+device vault. Each change is a new epoch; a removed device's
+secret opens nothing written after it.
 
 Pairing: `pair_device` (on a paired computer, after a face unlock) adds a face+device slot
 whose secret exists only in the returned one-time code; `import_device` (on the new
@@ -22,16 +23,26 @@ from facevault.core.kinds import Kind
 from facevault.core.modes import Mode
 from facevault.core.pairing import pairing_code, parse_pairing_code
 from facevault.core.sealing import SlotPlan
-from facevault.core.vault import OpenVault, open_vault, read_header
+from facevault.core.modelref import UNKNOWN_MODEL, ModelRef
+from facevault.core.slots import Slot
+from facevault.core.vault import OpenVault
 from facevault.errors import Hint, NotRecognisedError, UsageError
 from facevault.services.keyslots import device_plan, devices_here, entry_of, new_device_entry, \
-    new_device_secret
+    new_device_secret, replacement_recovery
 from facevault.services.modes import vault_mode
 from facevault.services.policy import UnlockPolicy
 from facevault.services.secretstore import MemoryStore, SecretStore
-from facevault.services.unlock import Unlocked
+from facevault.services.unlock import LockedVault, Unlocked
 
 __all__ = ["enable_device", "disable_device", "pair_device", "import_device", "remove_device"]
+
+
+def _revoking(vault: OpenVault, keep: list[Slot]) -> None:
+    """Refuse a revocation that would drop an upgraded vault's only recovery slot."""
+    if replacement_recovery(vault, keep) is not None:
+        raise UsageError("this vault still has the recovery code of its version-1 format, and "
+                         "removing a device drops it with every other version-1 slot",
+                         hint="Make a new recovery code first, then remove the device.")
 
 
 def enable_device(vault: OpenVault, store: SecretStore) -> None:
@@ -43,11 +54,10 @@ def enable_device(vault: OpenVault, store: SecretStore) -> None:
         raise UsageError(f"this vault is in {mode.label} mode: device-only unlock would skip the face",
                          hint=Hint.PAIR_DEVICE)
     slots = list(vault.header.slots)
-    kdf = next((s.kdf for s in slots), DEFAULT_PARAMS)
     mine = devices_here(slots, store, (Kind.DEVICE,))
-    plan, device = device_plan(Kind.DEVICE, store, kdf)
+    plan, device = device_plan(Kind.DEVICE, store, DEFAULT_PARAMS)
     try:
-        vault.replace_slots([s for s in slots if s not in mine], [plan])
+        vault.change_slots([s for s in slots if s not in mine], [plan], mode=vault.mode, revoke=False)
     except BaseException:
         store.delete(device.entry)
         raise
@@ -57,13 +67,16 @@ def enable_device(vault: OpenVault, store: SecretStore) -> None:
 
 
 def disable_device(vault: OpenVault, store: SecretStore, *, all_devices: bool = False) -> int:
-    """Remove this computer's device slot (or every device slot); returns how many went."""
+    """Remove this computer's device slot (or every device slot): a new epoch the removed
+    secrets cannot open. Returns how many went."""
     slots = list(vault.header.slots)
     gone = ([s for s in slots if s.kind is Kind.DEVICE] if all_devices
             else devices_here(slots, store, (Kind.DEVICE,)))
     if not gone:
         return 0
-    vault.replace_slots([s for s in slots if s not in gone])
+    left = [s for s in slots if s not in gone]
+    _revoking(vault, left)
+    vault.change_slots(left, [], mode=vault.mode, revoke=True)
     for slot in gone:
         if (entry := entry_of(slot)) is not None:
             store.delete(entry)
@@ -77,40 +90,39 @@ def pair_device(vault: OpenVault, face: EnrolledFace) -> str:
     slots = list(vault.header.slots)
     if vault_mode(vault) is not Mode.FACE_DEVICE:
         raise UsageError("pairing is for face+device vaults", hint=Hint.SWITCH_TO_FACE_DEVICE)
-    kdf = next(s.kdf for s in slots if s.kind is Kind.FACE_DEVICE)
     device = DeviceSecret(new_device_entry(), new_device_secret())
-    (slot,) = vault.replace_slots(slots, [SlotPlan(Kind.FACE_DEVICE, Factors(face, device), kdf)])
+    (slot,) = vault.change_slots(slots, [SlotPlan(Kind.FACE_DEVICE, Factors(face, device), DEFAULT_PARAMS)],
+                                 mode=vault.mode, revoke=False)
     return pairing_code(slot.slot_id, device.secret)
 
 
 def import_device(path: Path, code: str, embeddings: list[np.ndarray] | tuple[np.ndarray, ...],
-                  store: SecretStore, policy: UnlockPolicy = UnlockPolicy()) -> Unlocked:
+                  store: SecretStore, policy: UnlockPolicy = UnlockPolicy(), *,
+                  model: ModelRef = UNKNOWN_MODEL, locked: LockedVault | None = None) -> Unlocked:
     """Pair this computer with a code from pair_device and a fresh look at the face."""
     slot_id, secret = parse_pairing_code(code)
-    header = read_header(Path(path))
-    pending = [s for s in header.slots if s.kind is Kind.FACE_DEVICE and s.slot_id == slot_id]
-    if not pending:
+    locked = locked or LockedVault.read(Path(path))
+    pending = [s for s in locked.slots if s.kind is Kind.FACE_DEVICE and s.slot_id == slot_id]
+    entry = entry_of(pending[0]) if pending else None
+    if entry is None:
         raise NotRecognisedError(
             "this vault has no pairing waiting for that code",
             hint="It was used already, or this copy of the vault folder is older than the "
                  "pairing: sync it and try again, or pair again on the other device.",
         )
-    entry = entry_of(pending[0])
-    assert entry is not None
     transport = MemoryStore()
     transport.set(entry, secret)
-    offer = Factors(FaceFactor(tuple(embeddings)), DeviceFactor(transport))
-    from dataclasses import replace
-
-    only_pairing = replace(header, slots=tuple(pending))
-    opened = open_vault(Path(path), offer, policy=policy.decode, header=only_pairing)
-    face = opened.opened.face if opened.opened is not None else None
-    if face is None:  # cannot happen: only a face+device slot was offered
+    offer = Factors(FaceFactor(tuple(embeddings), model), DeviceFactor(transport))
+    unlocked = locked.open(offer, policy)
+    opened, face = unlocked.vault, unlocked.face
+    used = opened.opened.slot  # the pairing slot (made again if a version-1 vault was upgraded)
+    if face is None or used is None or used.kind is not Kind.FACE_DEVICE:
+        opened.close()
         raise NotRecognisedError("not recognised: the pairing slot did not open")
-    opened.refresh()  # the full header, now authenticated under the key
-    plan, device = device_plan(Kind.FACE_DEVICE, store, pending[0].kdf, face)
+    plan, device = device_plan(Kind.FACE_DEVICE, store, DEFAULT_PARAMS, face)
     try:
-        opened.replace_slots([s for s in opened.header.slots if s.slot_id != slot_id], [plan])
+        opened.change_slots([s for s in opened.header.slots if s.slot_id != used.slot_id], [plan],
+                            mode=opened.mode, revoke=False)
     except BaseException:
         store.delete(device.entry)
         raise
@@ -120,7 +132,8 @@ def import_device(path: Path, code: str, embeddings: list[np.ndarray] | tuple[np
 def remove_device(vault: OpenVault, *, slot_id: str | None = None,
                   store: SecretStore | None = None) -> int:
     """Remove one device's slot (device or face+device): the slot with id `slot_id` (hex), or
-    else this computer's. Refuses to remove the last face+device slot."""
+    else this computer's; a new epoch the removed device cannot open. Refuses to remove the
+    last face+device slot."""
     slots = list(vault.header.slots)
     kinds = (Kind.DEVICE, Kind.FACE_DEVICE)
     if slot_id is not None:
@@ -138,7 +151,8 @@ def remove_device(vault: OpenVault, *, slot_id: str | None = None,
     if vault_mode(vault) is Mode.FACE_DEVICE and not any(s.kind is Kind.FACE_DEVICE for s in left):
         raise UsageError("that is the last paired device: only the recovery code would open the vault",
                          hint="Pair another device first, or change the mode.")
-    vault.replace_slots(left)
+    _revoking(vault, left)
+    vault.change_slots(left, [], mode=vault.mode, revoke=True)
     if store is not None:
         for slot in gone:
             if (entry := entry_of(slot)) is not None:

@@ -21,6 +21,7 @@ from facevault.core import facekey, ironmask
 from facevault.core.kdf import KdfParams
 from facevault.core.kinds import Kind
 from facevault.core.kinds.face_passphrase import normalise_passphrase
+from facevault.core.modelref import UNKNOWN_MODEL, ModelRef
 from facevault.core.modes import Mode
 from facevault.core.sealing import SlotPlan
 from facevault.core.vault import OpenVault
@@ -31,6 +32,8 @@ from facevault.services.keyslots import device_plan, face_plans, recovery_plan
 from facevault.services.policy import EnrollPolicy
 from facevault.services.progress import Progress
 from facevault.services.secretstore import SecretStore
+from facevault.services.trust import DeviceRef, PinStore, this_device
+from facevault.services.unlock import watch
 
 __all__ = ["Created", "template_of", "capture_template", "create_vault"]
 
@@ -72,12 +75,18 @@ def create_vault(
     store: SecretStore | None = None,
     passphrase: str | None = None,
     device_slot: bool = False,
+    model: ModelRef = UNKNOWN_MODEL,
+    device: DeviceRef | None = None,
+    pins: PinStore | None = None,
 ) -> Created:
     """A new vault at `path` in `mode`, with a recovery slot.
 
     face: a face slot, plus a device-only slot in `store` when `device_slot`.
     face+device: one face+device slot whose secret goes into `store`.
     face+passphrase: one face+passphrase slot (`passphrase` required).
+    `model`: the embedding model the template came from (recorded in the face slot);
+    `device`: this computer (default: services.trust.this_device); `pins`: where this
+    computer pins the new vault (default: the data dir and the OS keyring).
     """
     if mode is Mode.FACE_PASSPHRASE:
         if passphrase is None:
@@ -85,14 +94,15 @@ def create_vault(
         normalise_passphrase(passphrase)  # refuse a too-short one before enrolling
     if (mode is Mode.FACE_DEVICE or device_slot) and store is None:
         raise KeyringUnavailableError("this needs this computer's OS keyring")
-    face = facekey.enroll(template, preset=preset)
+    here = device or this_device()
+    face = facekey.enroll(template, preset=preset, model=model)
     added: list[str] = []
     try:
         plans: list[SlotPlan]
         if mode is Mode.FACE_DEVICE:
             assert store is not None
-            plan, device = device_plan(Kind.FACE_DEVICE, store, kdf, face)
-            added.append(device.entry)
+            plan, secret = device_plan(Kind.FACE_DEVICE, store, kdf, face)
+            added.append(secret.entry)
             plans = [plan]
         else:
             plans = face_plans(mode, face, kdf, passphrase=passphrase)
@@ -100,12 +110,12 @@ def create_vault(
         plans.append(fresh.plan)
         if mode is Mode.FACE and device_slot:
             assert store is not None
-            plan, device = device_plan(Kind.DEVICE, store, kdf)
-            added.append(device.entry)
+            plan, secret = device_plan(Kind.DEVICE, store, kdf)
+            added.append(secret.entry)
             plans.append(plan)
-        vault = _create(Path(path), plans)
+        vault = _create(Path(path), plans, mode=mode, device=here)
     except BaseException:
         for entry in added:
             store.delete(entry)  # type: ignore[union-attr]
         raise
-    return Created(vault, fresh.code)
+    return Created(watch(vault, pins if pins is not None else PinStore.default(), None), fresh.code)

@@ -19,13 +19,14 @@ from pathlib import Path
 
 import numpy as np
 
-from facevault.core import facekey, fileformat, ironmask
+from facevault.core import facekey, ironmask
+from facevault.core.v1 import fileformat
 from facevault.core.facekey import DecodePolicy
 from facevault.core.factors import Factors
 from facevault.core.kdf import KdfParams
 from facevault.core.kinds import Kind
 from facevault.core.progress import ByteProgress
-from facevault.core.sealing import SlotPlan
+from facevault.core.v1.sealing import SlotPlan
 from facevault.errors import Hint, StorageError
 from facevault.services.keyslots import recovery_plan
 
@@ -74,7 +75,7 @@ def encrypt_file(
     it once)."""
     face = facekey.enroll(template, preset=preset)
     fresh = recovery_plan(kdf)
-    plans = [SlotPlan(Kind.FACE, Factors(face), kdf), fresh.plan]
+    plans = [SlotPlan(Kind.FACE, Factors(face), kdf), SlotPlan(Kind.RECOVERY, fresh.plan.parts, kdf)]
     try:
         source = open(src, "rb")
     except OSError as exc:

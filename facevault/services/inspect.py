@@ -10,7 +10,9 @@ from dataclasses import dataclass
 
 from facevault.core import facekey, ironmask, kdf as kdf_mod
 from facevault.core.kinds import Kind
-from facevault.errors import UsageError
+from facevault.core.slots import Slot, guess_seconds
+from facevault.core.v1.secrets import helper_of as v1_helper_of
+from facevault.errors import Hint, UsageError
 from facevault.services import threat
 from facevault.services.unlock import LockedVault
 
@@ -29,7 +31,15 @@ class SlotInfo:
 
 
 def describe_slots(locked: LockedVault) -> list[SlotInfo]:
-    return [SlotInfo(s.kind, s.slot_id.hex(), s.kind.spec.describe(s)) for s in locked.header.slots]
+    """One line per slot of the newest header (a version-1 slot says it is one)."""
+    out = []
+    for s in locked.slots:
+        if isinstance(s, Slot):
+            out.append(SlotInfo(s.kind, s.slot_id.hex(), s.kind.spec.describe(s)))
+        else:
+            out.append(SlotInfo(s.kind, s.slot_id.hex(), "kept from format version 1 until a "
+                                "computer that holds it opens the vault, or a revocation drops it"))
+    return out
 
 
 def explain(
@@ -44,15 +54,21 @@ def explain(
     mode = locked.mode
     if mode is None:
         raise UsageError("this vault has no face slot", hint="Only its recovery code or a device opens it.")
-    slot = next(s for s in locked.header.slots if s.kind is mode.face_kind)
-    helper = slot.kind.spec.helper(slot.public)
+    slot = next((s for s in locked.slots if s.kind is mode.face_kind), None)
+    if slot is None:
+        raise UsageError(f"this vault has no {mode.label} slot", hint=Hint.SEE_SLOTS)
+    helper = slot.kind.spec.helper(slot.public) if isinstance(slot, Slot) else v1_helper_of(slot)
     assert helper is not None
     params = ironmask.helper_from_bytes(helper).params
-    seconds = kdf_seconds if kdf_seconds is not None else kdf_mod.measure(slot.kdf)
+    if kdf_seconds is not None:
+        seconds = kdf_seconds
+    else:
+        seconds = kdf_mod.measure(slot.kdf) if slot.kdf.stretches else 0.0
+        seconds += guess_seconds(slot) if isinstance(slot, Slot) else 0.0
     preset = facekey.preset_of(params) or ironmask.DEFAULT_PRESET
     return threat.figures(
         mode, preset_bits=params.bits, kdf_seconds=seconds,
         far=threat.far_estimate(preset, measured=measured),
         passphrase_bits=passphrase_bits,
-        device_only_slots=sum(1 for s in locked.header.slots if s.kind is Kind.DEVICE),
+        device_only_slots=sum(1 for s in locked.slots if s.kind is Kind.DEVICE),
     )

@@ -11,18 +11,22 @@ May import: stdlib, facevault.core, facevault.services.secretstore, facevault.er
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
+from typing import TypeVar
 from dataclasses import dataclass, field
 
 from facevault.core import recovery
 from facevault.core.facekey import EnrolledFace
 from facevault.core.factors import DeviceSecret, Factors, PassphraseFactor, RecoveryFactor
-from facevault.core.kdf import KdfParams
+from facevault.core.kdf import DEFAULT_PARAMS, KdfParams
 from facevault.core.kinds import Kind
 from facevault.core.kinds.device import DEVICE_SECRET_SIZE
 from facevault.core.kinds.face_passphrase import normalise_passphrase
 from facevault.core.modes import Mode
 from facevault.core.sealing import SlotPlan
 from facevault.core.slots import Slot
+from facevault.core.v1.slots import Slot as V1Slot
+from facevault.core.vault import OpenVault
 from facevault.errors import Hint, KeyringUnavailableError, UsageError
 from facevault.services.secretstore import SecretStore
 
@@ -35,6 +39,7 @@ __all__ = [
     "device_plan",
     "entry_of",
     "devices_here",
+    "replacement_recovery",
 ]
 
 
@@ -55,13 +60,20 @@ def new_device_secret() -> bytes:
     return secrets.token_bytes(DEVICE_SECRET_SIZE)
 
 
-def entry_of(slot: Slot) -> str | None:
+def entry_of(slot: Slot | V1Slot) -> str | None:
     """The keyring entry name of a device or face+device slot, else None."""
+    if isinstance(slot, V1Slot):
+        from facevault.core.v1.secrets import entry_of as v1_entry_of
+
+        return v1_entry_of(slot)
     return slot.kind.spec.device_entry(slot.public)
 
 
-def devices_here(slots: list[Slot] | tuple[Slot, ...], store: SecretStore | None,
-                 kinds: tuple[Kind, ...] = (Kind.DEVICE, Kind.FACE_DEVICE)) -> list[Slot]:
+AnySlot = TypeVar("AnySlot", Slot, V1Slot)
+
+
+def devices_here(slots: Sequence[AnySlot], store: SecretStore | None,
+                 kinds: tuple[Kind, ...] = (Kind.DEVICE, Kind.FACE_DEVICE)) -> list[AnySlot]:
     """The slots of `kinds` whose secret is in this computer's keyring."""
     if store is None:
         return []
@@ -86,6 +98,16 @@ def face_plans(mode: Mode, face: EnrolledFace, kdf: KdfParams, *, passphrase: st
 def recovery_plan(kdf: KdfParams) -> NewCode:
     code = recovery.new_recovery_code()
     return NewCode(code, SlotPlan(Kind.RECOVERY, Factors(RecoveryFactor(code)), kdf))
+
+
+def replacement_recovery(vault: OpenVault, keep: Sequence[Slot]) -> NewCode | None:
+    """A new recovery code when a revoking change would drop the only recovery slot (a
+    version-1 one an upgrade kept); None when `keep` has a recovery slot or there was none."""
+    if any(s.kind is Kind.RECOVERY for s in keep):
+        return None
+    if not any(s.kind is Kind.RECOVERY for s in vault.header.legacy_slots):
+        return None
+    return recovery_plan(DEFAULT_PARAMS)
 
 
 def device_plan(kind: Kind, store: SecretStore, kdf: KdfParams,

@@ -17,17 +17,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from facevault.core.modelref import ModelRef
 from facevault.errors import FaceVaultError
 from facevault.services.capture import CaptureParts
 
 if TYPE_CHECKING:
+    from facevault.modelstore.manifest import ModelEntry
     from facevault.vision.antispoof import PassiveLiveness
     from facevault.vision.embedder import ArcFaceEmbedder
     from facevault.vision.pipeline import FacePipeline
     from facevault.vision.quality import QualityGates
 
-__all__ = ["Models", "face_pipeline", "passive_liveness", "PresetInfo", "presets", "ModelInfo",
-           "about_info"]
+__all__ = ["Models", "face_pipeline", "passive_liveness", "model_ref", "current_model",
+           "PresetInfo", "presets", "ModelInfo", "about_info"]
 
 
 def face_pipeline(video: bool, *, gates: QualityGates | None = None, threads: int = 2) -> FacePipeline:
@@ -57,6 +59,26 @@ def passive_liveness(*, threads: int = 1) -> PassiveLiveness:
     return PassiveLiveness(path, prep_from_manifest(entry, paths.manifest_path()), threads=threads)
 
 
+def model_ref(entry: ModelEntry) -> ModelRef:
+    """The reference a face slot records for an embedder entry: its name, and a digest of
+    the file's sha256 and the preprocessing constants (a different file, or the same file
+    fed differently, makes different embeddings)."""
+    import json
+    from dataclasses import asdict
+
+    from facevault.vision.embedder import EmbedderConstants
+
+    constants = EmbedderConstants.from_record(entry.preprocessing, entry.name)
+    return ModelRef.of(entry.name[:64], entry.sha256, json.dumps(asdict(constants), sort_keys=True))
+
+
+def current_model() -> ModelRef:
+    """The reference of the embedder this computer uses now (ModelError when none)."""
+    from facevault import modelstore
+
+    return model_ref(modelstore.embedder_entry())
+
+
 class Models:
     """The face models of one session, loaded once (thread-safe)."""
 
@@ -64,6 +86,7 @@ class Models:
         self._lock = threading.Lock()
         self._embedder: ArcFaceEmbedder | None = None
         self._landmarker_path: Path | None = None
+        self._model: ModelRef | None = None
 
     @property
     def ready(self) -> bool:
@@ -89,8 +112,16 @@ class Models:
         assert self._landmarker_path is not None and self._embedder is not None
         return FacePipeline(FaceLandmarker(self._landmarker_path, video=video), self._embedder)
 
+    @property
+    def model(self) -> ModelRef:
+        """The embedder's reference (read from the model store, without loading it)."""
+        with self._lock:
+            if self._model is None:
+                self._model = current_model()
+            return self._model
+
     def parts(self) -> CaptureParts:
-        return CaptureParts(pipelines=self.pipeline)
+        return CaptureParts(pipelines=self.pipeline, model=self.model)
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,15 @@
 """Changing how a vault opens: its mode, a new passphrase, a fresh enrollment (re-enroll).
 
-Every change rebuilds the face slots for one enrollment and keeps or re-seals the rest.
-`change_mode` and `reenroll` are generators that yield ByteProgress while re-encrypting and
-*return* the new recovery code when the master key was rotated (None otherwise).
+Every change starts a new epoch under a fresh key (facevault.core.vault.change_slots) whose
+face slots hold one enrollment; recovery and device-only slots are kept. An old header and
+the slots dropped open nothing written from then on. `change_mode` and `reenroll` are
+generators that yield ByteProgress while re-encrypting (`rotate_key`: every file moves to
+the new key, so the old slots cannot read even the old files in the live folder) and
+*return* a new recovery code when one had to be made (an upgraded vault whose version-1
+recovery slot was dropped with the other version-1 slots), else None.
 
-A two-factor vault has no plain face slot and no device-only slot. Without a rotation the
-master key stays: a copy of the old header still opens with what it accepted. Moving to a
-two-factor mode rotates by default, so an old face-only copy cannot read later files.
+A two-factor vault has no plain face slot and no device-only slot. Moving to a two-factor
+mode re-encrypts by default.
 
 May import: stdlib, numpy, facevault.core, facevault.errors, facevault.services.
 """
@@ -18,24 +21,25 @@ from collections.abc import Generator
 import numpy as np
 
 from facevault.core import facekey, ironmask
-from facevault.core.factors import DeviceSecret, Factors
+from facevault.core.factors import DeviceSecret
 from facevault.core.kdf import DEFAULT_PARAMS, KdfParams
 from facevault.core.kinds import Kind
+from facevault.core.modelref import UNKNOWN_MODEL, ModelRef
 from facevault.core.modes import Mode, mode_of_kinds
 from facevault.core.progress import ByteProgress
-from facevault.core.sealing import SlotPlan
 from facevault.core.slots import Slot
 from facevault.core.vault import OpenVault
 from facevault.errors import Hint, UsageError
 from facevault.services.keyslots import devices_here, entry_of, face_plans, new_device_entry, \
-    new_device_secret, recovery_plan
+    new_device_secret, replacement_recovery
 from facevault.services.secretstore import SecretStore
 
 __all__ = ["vault_mode", "face_slots", "preset_of_slots", "change_mode", "reenroll"]
 
 
 def vault_mode(vault: OpenVault) -> Mode | None:
-    return mode_of_kinds(s.kind for s in vault.header.slots)
+    """The mode in the vault's authenticated header (from its slot kinds when it has none)."""
+    return vault.mode if vault.mode is not None else mode_of_kinds(s.kind for s in vault.header.slots)
 
 
 def face_slots(slots: list[Slot] | tuple[Slot, ...]) -> list[Slot]:
@@ -54,8 +58,9 @@ def preset_of_slots(slots: list[Slot] | tuple[Slot, ...]) -> str:
 
 
 def _face_kdf(vault: OpenVault, kdf: KdfParams | None) -> KdfParams:
-    faces = face_slots(vault.header.slots)
-    return kdf or (faces[0].kdf if faces else DEFAULT_PARAMS)
+    """The Argon2id cost for a passphrase slot: `kdf`, else the vault's, else the default."""
+    stretched = [s.kdf for s in face_slots(vault.header.slots) if s.kdf.stretches]
+    return kdf or (stretched[0] if stretched else DEFAULT_PARAMS)
 
 
 def reenroll(
@@ -67,6 +72,7 @@ def reenroll(
     kdf: KdfParams | None = None,
     store: SecretStore | None = None,
     passphrase: str | None = None,
+    model: ModelRef = UNKNOWN_MODEL,
 ) -> Generator[ByteProgress, None, str | None]:
     """Enroll a fresh face and destroy every old face slot (revocation), keeping the mode.
 
@@ -75,7 +81,8 @@ def reenroll(
     devices must be paired again.
     """
     mode = vault_mode(vault) or Mode.FACE
-    face = facekey.enroll(new_template, preset=preset or preset_of_slots(vault.header.slots))
+    face = facekey.enroll(new_template, preset=preset or preset_of_slots(vault.header.slots),
+                          model=model)
     return (yield from _rebuild(vault, mode, face, _face_kdf(vault, kdf), store=store,
                                 passphrase=passphrase, rotate_key=rotate_key))
 
@@ -91,6 +98,7 @@ def change_mode(
     store: SecretStore | None = None,
     rotate_key: bool | None = None,
     kdf: KdfParams | None = None,
+    model: ModelRef = UNKNOWN_MODEL,
 ) -> Generator[ByteProgress, None, str | None]:
     """Move the vault to `mode` (or set a new passphrase in face+passphrase mode).
 
@@ -104,7 +112,8 @@ def change_mode(
         raise UsageError(f"the vault is already in {mode.label} mode",
                          hint=Hint.PAIR_DEVICE if mode is Mode.FACE_DEVICE else None)
     if new_template is not None:
-        face = facekey.enroll(new_template, preset=preset or preset_of_slots(vault.header.slots))
+        face = facekey.enroll(new_template, preset=preset or preset_of_slots(vault.header.slots),
+                              model=model)
     if face is None:
         raise UsageError("changing the mode needs your face", hint=Hint.NEED_FRESH_CAPTURE)
     if mode is Mode.FACE_PASSPHRASE and passphrase is None:
@@ -125,7 +134,9 @@ def _rebuild(
     passphrase: str | None,
     rotate_key: bool,
 ) -> Generator[ByteProgress, None, str | None]:
-    """Replace every face slot by `face` sealed in `mode`; keep or re-seal the rest."""
+    """A new epoch whose face slots are `face` sealed in `mode` (every old face slot, and
+    every version-1 slot an upgrade kept, is dropped: a revocation); recovery and, where the
+    mode allows, device-only slots stay. `rotate_key` also re-encrypts every file."""
     old = list(vault.header.slots)
     added: list[str] = []
     devices: list[DeviceSecret] = []
@@ -142,22 +153,14 @@ def _rebuild(
             devices = [device]
     try:
         plans = face_plans(mode, face, kdf, passphrase=passphrase, devices=devices)
-        code = None
-        keep: list[Slot] = []
         device_only = [s for s in old if s.kind is Kind.DEVICE] if mode.allows_device_only_slot else []
-        if rotate_key:
-            fresh = recovery_plan(kdf)
-            code = fresh.code
+        keep = [s for s in old if s.kind is Kind.RECOVERY] + device_only
+        fresh = replacement_recovery(vault, keep)
+        if fresh is not None:
             plans.append(fresh.plan)
-            for slot in devices_here(device_only, store, (Kind.DEVICE,)):
-                entry = entry_of(slot)
-                secret = store.get(entry) if store is not None and entry else None
-                if entry and secret:  # a device we cannot re-seal for must be enabled again
-                    plans.append(SlotPlan(Kind.DEVICE, Factors(DeviceSecret(entry, secret)), slot.kdf))
-            yield from vault.rotate_master_key(plans)
-        else:
-            keep = [s for s in old if s.kind is Kind.RECOVERY] + device_only
-            vault.replace_slots(keep, plans)
+        vault.change_slots(keep, plans, mode=mode, revoke=True)
+        if rotate_key:
+            yield from vault.reencrypt()
     except BaseException:
         for entry in added:
             store.delete(entry)  # type: ignore[union-attr]
@@ -168,4 +171,4 @@ def _rebuild(
             entry = entry_of(slot)
             if entry and entry not in kept:
                 store.delete(entry)
-    return code
+    return fresh.code if fresh is not None else None

@@ -14,9 +14,11 @@ __all__ = ["regenerate_recovery"]
 
 
 def regenerate_recovery(vault: OpenVault) -> str:
-    """Replace the recovery slot; returns the new code (show once, never stored)."""
+    """Replace the recovery slot in a new epoch; returns the new code (show once, never
+    stored). The old code, even with an old copy of the folder, opens nothing written
+    after this."""
     slots = list(vault.header.slots)
-    kdf = next((s.kdf for s in slots if s.kind is Kind.RECOVERY), DEFAULT_PARAMS)
-    fresh = recovery_plan(kdf)
-    vault.replace_slots([s for s in slots if s.kind is not Kind.RECOVERY], [fresh.plan])
+    fresh = recovery_plan(DEFAULT_PARAMS)
+    vault.change_slots([s for s in slots if s.kind is not Kind.RECOVERY], [fresh.plan],
+                       mode=vault.mode, revoke=True)
     return fresh.code

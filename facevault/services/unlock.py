@@ -1,9 +1,11 @@
-"""Unlocking a vault: read its header once, say what it needs, open it with what is offered.
+"""Unlocking a vault: read its headers once, say what it needs, open it with what is offered.
 
-`LockedVault.read(path)` reads the header (the only read of it for this unlock) and tells a
-front end what to ask for: the mode, whether a passphrase or this computer's keyring goes
-with the face, whether "use this device" can work. `LockedVault.open(offer)` opens it from
-that same header. `live_unlock` watches a camera and opens the vault as soon as a batch of
+`LockedVault.read(path)` reads the headers (the only read of them for this unlock) and this
+computer's pin of the vault (services.trust), and tells a front end what to ask for: the
+mode, whether a passphrase or this computer's keyring goes with the face, whether "use this
+device" can work; the pin decides, not the folder. `LockedVault.open(offer)` opens it from
+those same headers (upgrading a version-1 folder), checks it against the pin and keeps the
+pin current while it is open. `live_unlock` watches a camera and opens the vault as soon as a batch of
 good frames decodes; `challenge_unlock` opens it only after the liveness challenge passed.
 
 May import: stdlib, numpy, facevault.core, facevault.errors, facevault.services.
@@ -21,21 +23,29 @@ import numpy as np
 from facevault.core.facekey import EnrolledFace
 from facevault.core.factors import DeviceFactor, FaceFactor, Factors
 from facevault.core.kinds import Kind
+from facevault.core.modelref import ModelRef
 from facevault.core.modes import Mode, mode_of_kinds
-from facevault.core.vault import OpenVault, VaultHeader, open_vault, read_header
-from facevault.errors import FaceVaultError, Hint, NotRecognisedError
+from facevault.core.epochs import HeaderSet
+from facevault.core.folder import is_v1, is_v2
+from facevault.core.slots import Slot
+from facevault.core.v1.header import VaultHeader as V1Header
+from facevault.core.v1.slots import Slot as V1Slot
+from facevault.core.vault import OpenVault, open_vault, read_headers_at
+from facevault.errors import FaceVaultError, Hint, NotRecognisedError, TrustError
 from facevault.services.capture import CaptureParts, capture
 from facevault.services.keyslots import devices_here
 from facevault.services.liveness import ChallengeObserver, PassiveScorer, run_challenge
 from facevault.services.policy import UnlockPolicy
 from facevault.services.progress import FrameProgress, Progress, Stage, StageProgress
 from facevault.services.secretstore import SecretStore
+from facevault.services.trust import DeviceRef, Pin, PinStore, Recorder, check_folder, \
+    check_keys, check_opened, short_id, this_device
 
 if TYPE_CHECKING:
     from facevault.vision.pipeline import FaceObservation
     from facevault.vision.sources import Frame, FrameSource
 
-__all__ = ["Unlocked", "LockedVault", "live_unlock", "challenge_unlock", "keyring_offer"]
+__all__ = ["Unlocked", "LockedVault", "is_vault_folder", "watch", "live_unlock", "challenge_unlock", "keyring_offer"]
 
 
 @dataclass(frozen=True)
@@ -48,51 +58,156 @@ class Unlocked:
 
 @dataclass(frozen=True)
 class LockedVault:
-    """A vault folder whose header was read once, before unlocking."""
+    """A vault folder whose headers were read once, before unlocking, and what this computer
+    remembers of it (its pin). A version-1 folder is upgraded when it is opened, unless
+    `open(keep_v1=True)`."""
 
     path: Path
-    header: VaultHeader = field(repr=False)
+    headers: HeaderSet | None = field(repr=False)  # None: a version-1 folder
+    v1: V1Header | None = field(repr=False, default=None)
+    pin: Pin | None = field(repr=False, default=None)
+    pins: PinStore | None = field(repr=False, default=None)
 
     @classmethod
-    def read(cls, path: Path) -> LockedVault:
-        return cls(Path(path), read_header(Path(path)))
+    def read(cls, path: Path, pins: PinStore | None = None, *, check: bool = True) -> LockedVault:
+        """Read the folder's headers; TrustError when it now holds another vault than the
+        one this computer opened there (unless `check` is False: `trust`)."""
+        path = Path(path)
+        pins = pins if pins is not None else PinStore.default()
+        v1: V1Header | None = None
+        headers: HeaderSet | None = None
+        if is_v1(path):
+            from facevault.core.v1.header import read_header
+
+            v1 = read_header(path)
+        else:
+            headers = read_headers_at(path)
+        vault_id = headers.vault_id if headers is not None else v1.vault_id  # type: ignore[union-attr]
+        pin = check_folder(path, vault_id, pins) if check else pins.get(vault_id)
+        if v1 is not None and pin is not None and check:
+            raise TrustError(
+                f"refused: this computer opened the vault {short_id(vault_id)} in format version "
+                "2, and the folder now holds a version-1 copy of it: an older copy was put back. "
+                "Nothing was opened.", hint=Hint.TRUST_IF_YOURS)
+        return cls(path, headers, v1, pin, pins)
+
+    @classmethod
+    def of_open(cls, vault: OpenVault) -> LockedVault:
+        """An open vault's own current (authenticated) header, for describing its slots."""
+        return cls(vault.path, HeaderSet(vault.path, (vault.header,), {}))
+
+    @property
+    def version(self) -> int:
+        return 1 if self.headers is None else 2
+
+    @property
+    def vault_id(self) -> bytes:
+        return self.headers.vault_id if self.headers is not None else self.v1.vault_id  # type: ignore[union-attr]
+
+    @property
+    def slots(self) -> tuple[Slot | V1Slot, ...]:
+        """The slots of the newest header (unauthenticated), version-1 slots included."""
+        if self.headers is None:
+            return tuple(self.v1.slots)  # type: ignore[union-attr]
+        best = self.headers.best
+        return (*best.slots, *best.legacy_slots)
 
     @property
     def kinds(self) -> frozenset[Kind]:
-        return frozenset(s.kind for s in self.header.slots)
+        return frozenset(s.kind for s in self.slots)
 
     @property
-    def mode(self) -> Mode | None:
-        """From the header's slot kinds (unauthenticated until opened)."""
+    def header_mode(self) -> Mode | None:
+        """The mode the folder claims (unauthenticated until opened)."""
+        if self.headers is not None and self.headers.best.mode is not None:
+            return self.headers.best.mode
         return mode_of_kinds(self.kinds)
 
     @property
+    def modes(self) -> frozenset[Mode]:
+        """The modes whose factors an unlock gathers: the pinned one (what this computer
+        trusts) and what the folder claims."""
+        found = {m for m in (self.header_mode, self.pin.mode if self.pin else None) if m}
+        return frozenset(found)
+
+    @property
+    def mode(self) -> Mode | None:
+        """The pinned mode when there is a pin, else the folder's claim."""
+        if self.pin is not None and self.pin.mode is not None:
+            return self.pin.mode
+        return self.header_mode
+
+    @property
     def needs_passphrase(self) -> bool:
-        return self.mode is Mode.FACE_PASSPHRASE
+        return Mode.FACE_PASSPHRASE in self.modes
 
     @property
     def face_uses_keyring(self) -> bool:
         """A face unlock of this vault takes this computer's keyring along (face+device)."""
-        return self.mode is Mode.FACE_DEVICE
+        return Mode.FACE_DEVICE in self.modes
 
     @property
     def has_device_slot(self) -> bool:
         return Kind.DEVICE in self.kinds
 
     def device_enabled_here(self, store: SecretStore) -> bool:
-        return bool(devices_here(self.header.slots, store, (Kind.DEVICE,)))
+        v2 = [s for s in self.slots if isinstance(s, Slot)]
+        v1 = [s for s in self.slots if isinstance(s, V1Slot)]
+        return bool(devices_here(v2, store, (Kind.DEVICE,)) or devices_here(v1, store, (Kind.DEVICE,)))
 
-    def open(self, offer: Factors, policy: UnlockPolicy = UnlockPolicy()) -> Unlocked:
-        vault = open_vault(self.path, offer, policy=policy.decode, header=self.header)
-        return Unlocked(vault, vault.opened.face if vault.opened is not None else None)
+    def open(self, offer: Factors, policy: UnlockPolicy = UnlockPolicy(), *,
+             device: DeviceRef | None = None, keep_v1: bool = False,
+             trust: bool = False) -> Unlocked:
+        """Open with `offer`; TrustError (nothing opened) when the folder is not the vault
+        this computer pinned, is older than it, or in a weaker mode. `trust`: accept the
+        folder as it is and pin it afresh (a deliberate restore from a backup)."""
+        device = device or this_device()
+        if self.headers is None and keep_v1:
+            from facevault.core.v1.vault import open_vault as open_v1
+
+            old = open_v1(self.path, offer, policy=policy.decode, header=self.v1)
+            return Unlocked(old, old.opened.face if old.opened is not None else None)  # type: ignore[arg-type]
+        if self.headers is None:
+            from facevault.core.upgrade import open_upgraded
+
+            vault = open_upgraded(self.path, offer, device=device, policy=policy.decode)
+        else:
+            pin = None if trust else self.pin
+            vault = open_vault(self.path, offer, device=device, policy=policy.decode,
+                               headers=self.headers, check=lambda keys: check_keys(keys, pin))
+        if trust and self.pins is not None:
+            self.pins.forget(vault.vault_id)
+        return Unlocked(watch(vault, self.pins, None if trust else self.pin), vault.opened.face)
+
+
+def is_vault_folder(path: Path) -> bool:
+    """Whether `path` looks like a FaceVault vault folder (format 1 or 2), without reading it."""
+    path = Path(path)
+    return is_v1(path) or is_v2(path)
+
+
+def watch(vault: OpenVault, pins: PinStore | None, pin: Pin | None) -> OpenVault:
+    """Check `vault` against this computer's pin and keep the pin current while it is open
+    (the vault is closed again when the check refuses it)."""
+    try:
+        check_opened(vault, pin)
+    except BaseException:
+        vault.close()
+        raise
+    if pins is not None:
+        recorder = Recorder(pins, pin)
+        recorder(vault)
+        vault.on_change = recorder
+    return vault
 
 
 class _LiveUnlock:
     """Capture observer: tries to open the vault every `batch` new good faces."""
 
     def __init__(self, locked: LockedVault, offer: Factors, policy: UnlockPolicy,
-                 clock: Callable[[], float]) -> None:
+                 clock: Callable[[], float], model: ModelRef, device: DeviceRef | None) -> None:
         self.locked, self.offer, self.policy, self.clock = locked, offer, policy, clock
+        self.model, self.device = model, device
         self.start = clock()
         self.window: list[np.ndarray] = []
         self.attempts = 0
@@ -117,8 +232,8 @@ class _LiveUnlock:
         if len(self.window) >= self.policy.batch:
             self.attempts += 1
             try:
-                self.result = self.locked.open(self.offer.with_(FaceFactor(tuple(self.window))),
-                                               self.policy)
+                face = FaceFactor(tuple(self.window), self.model)
+                self.result = self.locked.open(self.offer.with_(face), self.policy, device=self.device)
             except NotRecognisedError as exc:
                 self.last_error = exc
             finally:
@@ -129,7 +244,8 @@ class _LiveUnlock:
 
 def live_unlock(locked: LockedVault, spec: str, *, parts: CaptureParts, offer: Factors = Factors(),
                 policy: UnlockPolicy = UnlockPolicy(), max_frames: int = 100_000,
-                clock: Callable[[], float] | None = None) -> Generator[Progress, None, Unlocked]:
+                clock: Callable[[], float] | None = None,
+                device: DeviceRef | None = None) -> Generator[Progress, None, Unlocked]:
     """Watch `spec` and open the vault as soon as `policy.batch` new good faces decode.
 
     Each attempt offers the last batch of embeddings with the other factors in `offer`
@@ -138,7 +254,7 @@ def live_unlock(locked: LockedVault, spec: str, *, parts: CaptureParts, offer: F
     """
     import time
 
-    observer = _LiveUnlock(locked, offer, policy, clock or time.monotonic)
+    observer = _LiveUnlock(locked, offer, policy, clock or time.monotonic, parts.model, device)
     yield from capture(spec, want=max_frames, max_frames=max_frames, parts=parts, observer=observer)
     if observer.result is not None:
         return observer.result
@@ -154,7 +270,7 @@ def live_unlock(locked: LockedVault, spec: str, *, parts: CaptureParts, offer: F
 def challenge_unlock(locked: LockedVault, spec: str, *, parts: CaptureParts,
                      offer: Factors = Factors(), policy: UnlockPolicy = UnlockPolicy(),
                      observer: ChallengeObserver | None = None,
-                     passive: PassiveScorer | None = None,
+                     passive: PassiveScorer | None = None, device: DeviceRef | None = None,
                      ) -> Generator[Progress, None, Unlocked]:
     """Open the vault only after the liveness challenge passed on `spec`: yields the
     challenge's progress per frame, then Stage.DECODING, then tries the challenged face."""
@@ -167,7 +283,8 @@ def challenge_unlock(locked: LockedVault, spec: str, *, parts: CaptureParts,
                  "once, turn your head a little to the side asked, look back.",
         )
     yield StageProgress(Stage.DECODING)
-    return locked.open(offer.with_(FaceFactor(outcome.embeddings)), policy)
+    return locked.open(offer.with_(FaceFactor(outcome.embeddings, parts.model)), policy,
+                       device=device)
 
 
 def keyring_offer(locked: LockedVault, store_factory: Callable[[], SecretStore]) -> Factors:

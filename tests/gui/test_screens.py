@@ -114,7 +114,8 @@ def test_cold_start_and_150_percent_scale(tmp_path) -> None:
 def test_keyboard_navigation_on_the_start_page(qtbot, window, ctx, tmp_path) -> None:
     vault = tmp_path / "v"
     vault.mkdir()
-    (vault / "vault.fvh").write_bytes(b"x")
+    (vault / "headers").mkdir()
+    (vault / "headers" / f"00000000-{'0' * 32}.fvh").write_bytes(b"x")
     ctx.remember_vault(vault)
     window.go_start()
     page = window.start

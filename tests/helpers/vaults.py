@@ -20,6 +20,7 @@ from facevault.core.vault import OpenVault
 from facevault.services.enroll import Created, create_vault
 from facevault.services.policy import UnlockPolicy
 from facevault.services.secretstore import SecretStore
+from facevault.services.trust import PinStore
 from facevault.services.unlock import LockedVault, Unlocked
 
 
@@ -39,11 +40,12 @@ def offer(*, faces: Sequence[np.ndarray] | None = None, code: str | None = None,
 
 def create(path: Path, face: np.ndarray, *, kdf: KdfParams = TEST_PARAMS, mode: str = "face",
            device_store: SecretStore | None = None, passphrase: str | None = None,
-           preset: str = "default") -> Created:
+           preset: str = "default", pins: PinStore | None = None) -> Created:
     """services.enroll.create_vault; in face mode a `device_store` adds a device-only slot."""
     m = Mode(mode)
     return create_vault(Path(path), face, mode=m, kdf=kdf, preset=preset, store=device_store,
-                        passphrase=passphrase, device_slot=m is Mode.FACE and device_store is not None)
+                        passphrase=passphrase, device_slot=m is Mode.FACE and device_store is not None,
+                        pins=pins)
 
 
 def unlock_full(path: Path, factors: Factors, policy: UnlockPolicy = UnlockPolicy()) -> Unlocked:
@@ -55,4 +57,4 @@ def unlock(path: Path, factors: Factors, policy: UnlockPolicy = UnlockPolicy()) 
 
 
 def kinds(path: Path) -> list[str]:
-    return [s.kind.label for s in LockedVault.read(Path(path)).header.slots]
+    return [s.kind.label for s in LockedVault.read(Path(path)).slots]

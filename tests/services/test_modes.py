@@ -1,6 +1,8 @@
 """Two-factor modes on synthetic embeddings: face+device and face+passphrase round trips,
-one factor alone never opens, mode changes, pairing a second device (in memory and through
-a real Secret Service when one can be started), and no downgrade by editing the header."""
+one factor alone never opens (the stored helper of a two-factor slot ranks no face), mode
+changes are new epochs an old header cannot follow, pairing a second device (in memory and
+through a real Secret Service when one can be started), and no downgrade by editing the
+header."""
 
 from __future__ import annotations
 
@@ -11,20 +13,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from facevault.core import facekey, kdf, slots as slots_mod, vault as vault_mod
+from facevault.core import facekey, ironmask, kdf
 from facevault.core.facekey import DecodePolicy, EnrolledFace
 from facevault.core.factors import Factors
+from facevault.core.header import encode_header, parse_header, stanza_context
 from facevault.core.kinds import Kind
 from facevault.core.modes import Mode
 from facevault.core.pairing import pairing_code, parse_pairing_code
-from facevault.core.vault_header import HEADER_NAME, encode_header
-from facevault.errors import IntegrityError, NotRecognisedError, UsageError
+from facevault.core.slots import Slot, combine_secrets, open_stanza
+from facevault.errors import IntegrityError, NotRecognisedError, TrustError, UsageError
 from facevault.services import devices
 from facevault.services.inspect import explain
 from facevault.services.keyslots import entry_of
 from facevault.services.modes import change_mode, reenroll
 from facevault.services.progress import drive
 from facevault.services.secretstore import MemoryStore
+from facevault.services.trust import PinStore
 from facevault.services.unlock import LockedVault
 from tests.helpers.vaults import create, kinds, offer, unlock, unlock_full
 from tests.helpers.vectors import at_angle, unit
@@ -36,6 +40,22 @@ MODES = [m.label for m in Mode]
 
 def probe(face: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
     return [at_angle(face, 20, rng)]
+
+
+def slots_of(path: Path) -> list[Slot]:
+    return list(LockedVault.read(path).headers.best.slots)
+
+
+def opens_offline(path: Path, slot: Slot, secret: bytes) -> bool:
+    """Whether `secret` opens `slot`'s stanza in the current header (below the offer logic)."""
+    header = LockedVault.read(path).headers.best
+    (stanza,) = [s for s in header.stanzas if s.slot_id == slot.slot_id]
+    return open_stanza(slot, stanza, secret, stanza_context(header.vault_id, header.epoch)) is not None
+
+
+def elsewhere(tmp_path: Path) -> PinStore:
+    """The pins of another computer that never opened the vault."""
+    return PinStore(tmp_path / "other-computer-pins")
 
 
 # ---------------------------------------------------------------- round trips
@@ -67,7 +87,7 @@ def test_too_short_passphrase_is_refused_before_anything_is_written(tmp_path: Pa
         create(tmp_path / "v", face, kdf=KDF, mode="face+passphrase", passphrase="123")
     with pytest.raises(UsageError):
         create(tmp_path / "w", face, kdf=KDF, mode="face+passphrase")
-    assert not (tmp_path / "v" / HEADER_NAME).exists() and not (tmp_path / "w" / HEADER_NAME).exists()
+    assert not (tmp_path / "v" / "headers").exists() and not (tmp_path / "w" / "headers").exists()
 
 
 # ---------------------------------------------------------------- one factor is not enough
@@ -85,13 +105,13 @@ def test_face_alone_and_device_alone_do_not_open_face_plus_device(tmp_path: Path
     with pytest.raises(NotRecognisedError):  # right face, another machine's keyring
         unlock(tmp_path / "v", offer(faces=probe(face, rng), store=MemoryStore()))
     # Offline, below the Offer logic: neither part alone is the slot secret.
-    (slot,) = [s for s in vault_mod.read_header(tmp_path / "v").slots if s.kind is Kind.FACE_DEVICE]
+    (slot,) = [s for s in slots_of(tmp_path / "v") if s.kind is Kind.FACE_DEVICE]
     device_secret = store.get(entry_of(slot))
-    codeword = facekey.codeword_guesses(Kind.FACE_DEVICE.spec.helper(slot.public), [face], DecodePolicy())[0]
+    guess = Kind.FACE_DEVICE.spec.guesses(slot, offer(faces=[face], store=store), DecodePolicy())[0]
+    codeword = guess.face.codeword
     for secret in (device_secret, codeword, codeword + device_secret):
-        with pytest.raises(NotRecognisedError):
-            slots_mod.open_slot(slot, secret)
-    assert slots_mod.open_slot(slot, slots_mod.combine_secrets(codeword, device_secret))
+        assert not opens_offline(tmp_path / "v", slot, secret)
+    assert opens_offline(tmp_path / "v", slot, combine_secrets(codeword, device_secret))
 
 
 def test_face_alone_and_passphrase_alone_do_not_open_face_plus_passphrase(tmp_path: Path, face, rng) -> None:
@@ -104,66 +124,106 @@ def test_face_alone_and_passphrase_alone_do_not_open_face_plus_passphrase(tmp_pa
     ):
         with pytest.raises(NotRecognisedError):
             unlock(tmp_path / "v", factors)
-    (slot,) = [s for s in vault_mod.read_header(tmp_path / "v").slots if s.kind is Kind.FACE_PASSPHRASE]
-    codeword = facekey.codeword_guesses(slot.public, [face], DecodePolicy())[0]
-    for secret in (codeword, PASS.encode()):
-        with pytest.raises(NotRecognisedError):
-            slots_mod.open_slot(slot, secret)
+    (slot,) = [s for s in slots_of(tmp_path / "v") if s.kind is Kind.FACE_PASSPHRASE]
+    guess = Kind.FACE_PASSPHRASE.spec.guesses(slot, offer(faces=[face], passphrase=PASS), DecodePolicy())[0]
+    for secret in (guess.face.codeword, PASS.encode(), guess.secret + b"x"):
+        assert not opens_offline(tmp_path / "v", slot, secret)
+    assert opens_offline(tmp_path / "v", slot, guess.secret)
+
+
+@pytest.mark.parametrize("mode", ["face+device", "face+passphrase"])
+def test_the_stored_helper_of_a_two_factor_slot_ranks_no_face(tmp_path: Path, face, rng, mode) -> None:
+    """Without the second factor, decoding the stored (hidden) helper with the enrolled face
+    itself gives a codeword no better than another face's: the helper is no free oracle."""
+    store = MemoryStore()
+    create(tmp_path / "v", face, kdf=KDF, mode=mode, device_store=store, passphrase=PASS)
+    (slot,) = [s for s in slots_of(tmp_path / "v") if s.kind.label == mode]
+    stored = ironmask.helper_from_bytes(slot.kind.spec.helper(slot.public))
+    full = offer(faces=[face], store=store, passphrase=PASS)
+    real = slot.kind.spec.guesses(slot, full, DecodePolicy())[0].face.codeword
+    hidden_guess = facekey.codeword_guesses(stored, [face], DecodePolicy(max_tries=1))[0]
+    assert hidden_guess != real
+    # the score an attacker would rank by: |<P' f, c>| for the true face vs strangers
+    def score(f: np.ndarray) -> float:
+        y = stored.matrix.T @ f if stored.matrix.shape[0] == f.shape[0] else stored.matrix @ f
+        return float(np.sort(np.abs(y))[-stored.params.alpha:].sum())
+    strangers = [score(unit(rng.standard_normal(512))) for _ in range(200)]
+    assert sum(x >= score(face) for x in strangers) > 5  # the true face is not singled out
 
 
 def test_combine_secrets_is_unambiguous() -> None:
-    assert slots_mod.combine_secrets(b"ab", b"c") != slots_mod.combine_secrets(b"a", b"bc")
+    assert combine_secrets(b"ab", b"c") != combine_secrets(b"a", b"bc")
     with pytest.raises(ValueError):
-        slots_mod.combine_secrets(b"codeword", b"")
+        combine_secrets(b"codeword", b"")
     with pytest.raises(ValueError):
-        slots_mod.combine_secrets(b"codeword")
+        combine_secrets(b"codeword")
 
 
 # ---------------------------------------------------------------- no downgrade
 
-def _edit_header(path: Path, edit) -> None:
-    """Rewrite vault.fvh with its slot list edited and the old MAC kept (an attacker's edit)."""
-    raw = (path / HEADER_NAME).read_bytes()
-    slots = [edit(s) for s in vault_mod.read_header(path).slots]
-    listing = slots_mod.encode_slots(slots)
-    (path / HEADER_NAME).write_bytes(raw[:26] + len(listing).to_bytes(4, "big") + listing + raw[-32:])
+def _rewrite_header(path: Path, edit, key: bytes | None = None) -> None:
+    """Replace the current header file by one with its slots edited, MAC'd under `key` (an
+    attacker's key: he never has the vault's)."""
+    locked = LockedVault.read(path)
+    h = locked.headers.best
+    data = encode_header(vault_id=h.vault_id, epoch=h.epoch, time=h.time, mode=Mode.FACE,
+                         parents=list(h.parents), removed=list(h.removed),
+                         slots=[edit(s) for s in h.slots], key=key or os.urandom(32), history={})
+    assert parse_header(data).file_name == h.file_name
+    (path / "headers" / h.file_name).write_bytes(data)
 
 
 @pytest.mark.parametrize("mode", ["face+device", "face+passphrase"])
 def test_a_header_edited_to_claim_face_only_does_not_open(tmp_path: Path, face, rng, mode) -> None:
-    """Two independent reasons it fails: the kind is in the slot's AAD, and the KDF input of
-    a two-factor slot is combine_secrets(codeword, second), never the codeword alone."""
+    """The attacker rewrites the header to claim face-only, keeping the slot's recipient key:
+    the face alone gives the codeword of the hidden helper, which is not the slot's secret;
+    and this computer's pin remembers the mode."""
     store = MemoryStore()
     create(tmp_path / "v", face, kdf=KDF, mode=mode, device_store=store, passphrase=PASS)
 
-    def as_face(s: slots_mod.Slot) -> slots_mod.Slot:
+    def as_face(s: Slot) -> Slot:
         if s.kind.label != mode:
             return s
-        # a well-formed face slot: same salt, KDF, nonce, wrapped key; helper only as public data
-        helper = s.kind.spec.helper(s.public)
-        return slots_mod.Slot(Kind.FACE, s.slot_id, s.salt, s.kdf, helper, s.nonce, s.wrapped_key)
+        model = s.kind.spec.model(s.public)
+        public = model.to_bytes() + s.kind.spec.helper(s.public)
+        return Slot(Kind.FACE, s.slot_id, s.salt, s.kdf, s.public_key, public)
 
-    _edit_header(tmp_path / "v", as_face)
+    _rewrite_header(tmp_path / "v", as_face)
     assert sorted(kinds(tmp_path / "v")) == ["face", "recovery"]  # it now claims face-only ...
-    with pytest.raises(NotRecognisedError):  # ... but the face alone does not open it
-        unlock(tmp_path / "v", offer(faces=[face]))
+    assert LockedVault.read(tmp_path / "v").needs_passphrase or mode == "face+device"  # ... the pin asks anyway
+    for pins in (None, elsewhere(tmp_path)):
+        with pytest.raises(NotRecognisedError):  # ... but the face alone does not open it
+            LockedVault.read(tmp_path / "v", pins).open(offer(faces=[face]))
     with pytest.raises(NotRecognisedError):  # nor do both factors under the wrong kind
         unlock(tmp_path / "v", offer(faces=[face], passphrase=PASS, store=store))
 
 
-def test_a_forged_face_slot_fails_the_header_mac(tmp_path: Path, face, rng) -> None:
-    """An attacker who adds a face slot of their own (wrapping a key they chose) gets a key,
-    but not the vault's: the header MAC (and the index) refuse it."""
-    create(tmp_path / "v", face, kdf=KDF, mode="face+passphrase", passphrase=PASS)
-    header = vault_mod.read_header(tmp_path / "v")
-    fake_key = os.urandom(32)
-    forged = Kind.FACE.spec.seal(fake_key, Factors(facekey.enroll(face)), kdf=KDF)
-    body = encode_header(header.vault_id, [forged, *(s for s in header.slots if s.kind is Kind.RECOVERY)], fake_key)
-    (tmp_path / "v" / HEADER_NAME).write_bytes(body)
-    # the forged slot opens with the face, but its key is not the vault's: the index refuses it
+def test_a_forged_face_slot_is_refused(tmp_path: Path, face, rng) -> None:
+    """An attacker who writes a header with a face slot of his own (enrolled from a photo of
+    the victim, under a key he chose) gets his own key, not the vault's: this computer's pin
+    refuses it, and on a computer without a pin the journals do not open under it."""
+    created = create(tmp_path / "v", face, kdf=KDF, mode="face+passphrase", passphrase=PASS)
+    created.vault.add_bytes("a", b"1")
+    forged = Kind.FACE.spec.make(Factors(facekey.enroll(face)), kdf=KDF)
+    _rewrite_header(tmp_path / "v", lambda s: forged if s.kind is Kind.FACE_PASSPHRASE else s)
+    with pytest.raises(TrustError, match="differs"):
+        LockedVault.read(tmp_path / "v").open(offer(faces=[face], passphrase=PASS))
     with pytest.raises(IntegrityError):
-        unlock(tmp_path / "v", offer(faces=[face]))
+        LockedVault.read(tmp_path / "v", elsewhere(tmp_path)).open(offer(faces=[face]))
 
+
+def test_the_pin_decides_what_to_ask_for(tmp_path: Path, face) -> None:
+    """A swapped folder claiming face-only still gets asked for the passphrase (the pin's
+    mode), so a face+passphrase user never adds a file to a face-only vault unawares."""
+    create(tmp_path / "v", face, kdf=KDF, mode="face+passphrase", passphrase=PASS)
+    assert LockedVault.read(tmp_path / "v").needs_passphrase
+    shutil.rmtree(tmp_path / "v")
+    create(tmp_path / "v", face, kdf=KDF, mode="face", pins=elsewhere(tmp_path))  # the attacker's
+    with pytest.raises(TrustError, match="another vault"):
+        LockedVault.read(tmp_path / "v")
+
+
+# ---------------------------------------------------------------- no downgrade
 
 # ---------------------------------------------------------------- mode changes
 
@@ -173,26 +233,33 @@ def test_change_face_to_face_plus_device_rotates_and_keeps_one_sketch(tmp_path: 
     created.vault.add_bytes("a", b"1")
     old_copy = tmp_path / "old"
     shutil.copytree(tmp_path / "v", old_copy)
-    (old_face,) = [s for s in vault_mod.read_header(tmp_path / "v").slots if s.kind is Kind.FACE]
+    (old_face,) = [s for s in slots_of(tmp_path / "v") if s.kind is Kind.FACE]
     opened = unlock_full(tmp_path / "v", offer(faces=probe(face, rng)))
     assert opened.face is not None
-    old_header = vault_mod.read_header(old_copy)
-    new_code = drive(change_mode(opened.vault, Mode.FACE_DEVICE, face=opened.face, store=store))
-    assert isinstance(new_code, str) and new_code != created.recovery_code
+    assert drive(change_mode(opened.vault, Mode.FACE_DEVICE, face=opened.face, store=store)) is None
+    opened.vault.add_bytes("b", b"after")
     assert sorted(kinds(tmp_path / "v")) == ["face+device", "recovery"]  # device-only slot gone
-    (new_slot,) = [s for s in vault_mod.read_header(tmp_path / "v").slots if s.kind is Kind.FACE_DEVICE]
-    assert Kind.FACE_DEVICE.spec.helper(new_slot.public) == old_face.public  # same enrollment, no second sketch
+    (new_slot,) = [s for s in slots_of(tmp_path / "v") if s.kind is Kind.FACE_DEVICE]
+    # the same enrollment (no second sketch), hidden behind the device secret
+    same = Kind.FACE_DEVICE.spec.guesses(new_slot, offer(faces=[face], store=store), DecodePolicy())[0]
+    kept = ironmask.helper_from_bytes(Kind.FACE.spec.helper(old_face.public))
+    assert np.allclose(ironmask.helper_from_bytes(same.face.helper).matrix, kept.matrix, atol=1e-5)
+    assert Kind.FACE_DEVICE.spec.helper(new_slot.public) != same.face.helper
     with pytest.raises(NotRecognisedError):
         unlock(tmp_path / "v", offer(faces=probe(face, rng)))
     with pytest.raises(NotRecognisedError):
         unlock(tmp_path / "v", offer(store=store))
     both = offer(faces=probe(face, rng), store=store)
-    assert unlock(tmp_path / "v", both).read_bytes("a") == b"1"
-    assert unlock(tmp_path / "v", offer(code=new_code)).read_bytes("a") == b"1"
-    # The old face-only copy still opens with the face, but its key is not the new one.
-    assert unlock(old_copy, offer(faces=[face])).read_bytes("a") == b"1"
-    with pytest.raises(IntegrityError):
-        vault_mod.open_vault(tmp_path / "v", offer(faces=[face]), header=old_header)
+    assert unlock(tmp_path / "v", both).read_bytes("b") == b"after"
+    assert unlock(tmp_path / "v", offer(code=created.recovery_code)).read_bytes("a") == b"1"
+    # An attacker puts the old face-only header back: this computer refuses the rollback;
+    # on another computer it opens with the face alone but reads nothing written after.
+    shutil.rmtree(tmp_path / "v" / "headers")
+    shutil.copytree(old_copy / "headers", tmp_path / "v" / "headers")
+    with pytest.raises(TrustError, match="rolled back"):
+        LockedVault.read(tmp_path / "v").open(offer(faces=[face]))
+    thief = LockedVault.read(tmp_path / "v", elsewhere(tmp_path)).open(offer(faces=[face])).vault
+    assert [e.name for e in thief.entries()] == ["a"] and thief.state.pending >= 1
 
 
 def test_change_between_two_factor_modes_and_back_to_face(tmp_path: Path, face, rng) -> None:
@@ -201,12 +268,11 @@ def test_change_between_two_factor_modes_and_back_to_face(tmp_path: Path, face, 
     created.vault.add_bytes("a", b"1")
     (entry,) = [entry_of(s) for s in created.vault.header.slots if s.kind is Kind.FACE_DEVICE]
     opened = unlock_full(tmp_path / "v", offer(faces=probe(face, rng), store=store))
-    code = drive(change_mode(opened.vault, Mode.FACE_PASSPHRASE, face=opened.face, passphrase=PASS,
-                             store=store))
-    assert isinstance(code, str)
+    assert drive(change_mode(opened.vault, Mode.FACE_PASSPHRASE, face=opened.face, passphrase=PASS,
+                             store=store)) is None
     assert sorted(kinds(tmp_path / "v")) == ["face+passphrase", "recovery"]
     assert store.get(entry) is None  # the dropped device secret is forgotten
-    # New passphrase in the same mode: no rotation by default, the recovery code stays.
+    # New passphrase in the same mode: a new epoch, no re-encryption by default.
     opened = unlock_full(tmp_path / "v", offer(faces=probe(face, rng), passphrase=PASS))
     assert drive(change_mode(opened.vault, Mode.FACE_PASSPHRASE, face=opened.face, passphrase="4711-2048")) is None
     with pytest.raises(NotRecognisedError):
@@ -214,6 +280,7 @@ def test_change_between_two_factor_modes_and_back_to_face(tmp_path: Path, face, 
     opened = unlock_full(tmp_path / "v", offer(faces=probe(face, rng), passphrase="4711-2048"))
     assert drive(change_mode(opened.vault, Mode.FACE, face=opened.face)) is None
     assert sorted(kinds(tmp_path / "v")) == ["face", "recovery"]
+    # this computer made the downgrade itself: its pin follows (a folder doing it alone is refused)
     assert unlock(tmp_path / "v", offer(faces=probe(face, rng))).read_bytes("a") == b"1"
 
 
@@ -277,7 +344,7 @@ def _pair_second_device(tmp_path: Path, face, rng, store_b) -> None:
     b = tmp_path / "copy-on-b"
     shutil.copytree(tmp_path / "v", b)  # the synced folder on the other machine
     devices.import_device(b, code, probe(face, rng), store_b)
-    slots_b = vault_mod.read_header(b).slots
+    slots_b = slots_of(b)
     assert [s.kind for s in slots_b].count(Kind.FACE_DEVICE) == 2
     _, pairing_secret = parse_pairing_code(code)
     assert all(store_b.get(entry_of(s)) != pairing_secret for s in slots_b if s.kind is Kind.FACE_DEVICE)

@@ -1,4 +1,4 @@
-"""An unlock reads the vault header once (the CLI and the GUI both go through
+"""An unlock reads the vault's epoch headers once (the CLI and the GUI both go through
 services.unlock.LockedVault), counted with an audit hook on open()."""
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from facevault.core.vault_header import HEADER_NAME
 from tests.helpers.vaults import create, offer
 from tests.helpers.vectors import at_angle
 
@@ -28,17 +27,23 @@ sys.addaudithook(_hook)  # audit hooks cannot be removed: it only counts while _
 
 @pytest.fixture
 def header_opens(tmp_path: Path) -> Iterator[list[str]]:
-    _WATCHED[:] = [str(tmp_path / "v" / HEADER_NAME)]
+    """Counts opens of the vault's header files (watched once the test made the vault)."""
     _OPENS.clear()
     yield _OPENS
     _WATCHED.clear()
+
+
+def _watch(vault: Path) -> None:
+    _WATCHED[:] = [str(p) for p in (vault / "headers").glob("*.fvh")]
+    assert _WATCHED
+    _OPENS.clear()
 
 
 def test_a_face_unlock_reads_the_header_once(tmp_path: Path, face: np.ndarray, rng, header_opens) -> None:
     from facevault.services.unlock import LockedVault
 
     create(tmp_path / "v", face, mode="face+passphrase", passphrase="long enough")
-    header_opens.clear()
+    _watch(tmp_path / "v")
     locked = LockedVault.read(tmp_path / "v")
     assert locked.needs_passphrase  # what to ask for comes from the same read
     unlocked = locked.open(offer(faces=[at_angle(face, 20, rng)], passphrase="long enough"))
@@ -52,7 +57,7 @@ def test_a_cli_unlock_reads_the_header_once(tmp_path: Path, face: np.ndarray, he
 
     created = create(tmp_path / "v", face)
     created.vault.add_bytes("a.txt", b"1")
-    header_opens.clear()
+    _watch(tmp_path / "v")
     assert main(["ls", str(tmp_path / "v"), "--recovery-code", created.recovery_code]) == 0
     assert "a.txt" in capsys.readouterr().out
     assert len(header_opens) == 1

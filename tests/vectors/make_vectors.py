@@ -21,7 +21,7 @@ import json
 import struct
 from pathlib import Path
 
-from facevault.core import fileformat, slots
+from facevault.core.v1 import fileformat, slots
 from facevault.core.kinds import Kind
 from facevault.core.kdf import TEST_PARAMS, KdfParams
 from facevault.core.stream import CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE, drain

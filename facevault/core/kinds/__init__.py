@@ -3,8 +3,9 @@
 `Kind` is the wire code of a slot (one byte, FORMAT.md "Key slot encoding"). Each kind has
 one module here, named after the enum member in lower case (`Kind.FACE_PASSPHRASE` lives in
 `face_passphrase.py`), that defines `SPEC`, a `KindSpec`: its name, its public-data layout,
-the candidate secrets it derives from the factors a person offers, how to seal a new slot
-from enrollment-time factors, and its description. The rest of FaceVault loops over kinds;
+the candidate secrets it derives from the factors a person offers (after its own KDF, the
+recipient key material of facevault.core.slots), how to make a new slot from
+enrollment-time factors, and its description. The rest of FaceVault loops over kinds;
 adding a way in is one module, one enum line and its tests.
 
 May import: stdlib, numpy, facevault.core (slots, kdf, factors, facekey, ironmask, recovery,
@@ -25,6 +26,7 @@ from facevault.errors import Hint
 if TYPE_CHECKING:
     from facevault.core.facekey import DecodePolicy, EnrolledFace
     from facevault.core.kdf import KdfParams
+    from facevault.core.modelref import ModelRef
     from facevault.core.slots import Slot
 
 __all__ = ["Kind", "KindSpec", "Guess", "spec_of", "all_specs"]
@@ -51,7 +53,8 @@ class Kind(enum.IntEnum):
 
 @dataclass(frozen=True, repr=False)
 class Guess:
-    """One candidate slot secret, and the enrollment behind it when a face is part of it."""
+    """One candidate slot secret (after the kind's KDF), and the enrollment behind it when a
+    face is part of it."""
 
     secret: bytes
     face: EnrolledFace | None = None
@@ -73,6 +76,7 @@ class KindSpec(ABC):
     try_order: ClassVar[int] = 50  # cheaper, exact factors first (recovery, device), faces last
     carries_face: ClassVar[bool] = False
     carries_device_entry: ClassVar[bool] = False
+    stretches: ClassVar[bool] = False  # its secret needs Argon2id (a passphrase); else NO_KDF
 
     # -- public data ----------------------------------------------------------------------
 
@@ -81,7 +85,12 @@ class KindSpec(ABC):
         """Raise IntegrityError unless `public` has this kind's layout."""
 
     def helper(self, public: bytes) -> bytes | None:
-        """The IronMask helper bytes inside `public` (face kinds), else None."""
+        """The IronMask helper bytes stored in `public` (face kinds; hidden behind the
+        second factor for the two-factor kinds), else None."""
+        return None
+
+    def model(self, public: bytes) -> ModelRef | None:
+        """The embedding model a face slot was enrolled with, else None."""
         return None
 
     def device_entry(self, public: bytes) -> str | None:
@@ -100,9 +109,9 @@ class KindSpec(ABC):
     # -- seal -----------------------------------------------------------------------------
 
     @abstractmethod
-    def seal(self, key: bytes, parts: Factors, *, kdf: KdfParams) -> Slot:
-        """A new slot of this kind wrapping `key`, from enrollment-time factors in `parts`
-        (UsageError naming what is missing)."""
+    def make(self, parts: Factors, *, kdf: KdfParams) -> Slot:
+        """A new slot of this kind from enrollment-time factors in `parts` (UsageError naming
+        what is missing). `kdf` is used by kinds that stretch; the others use NO_KDF."""
 
     # -- words ----------------------------------------------------------------------------
 

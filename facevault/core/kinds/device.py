@@ -1,21 +1,23 @@
 """Kind DEVICE (wire code 3): this computer's keyring alone opens the slot (face mode only).
 
-Public data: the keyring entry name, ASCII. Secret: the 32 random bytes stored under that
-entry in one machine's OS keyring. A copy of the folder alone cannot use it.
+Public data: the keyring entry name, printable ASCII. Secret: the 32 random bytes stored
+under that entry in one machine's OS keyring (no key stretching). A copy of the folder
+alone cannot use it.
 
 May import: facevault.core (kinds, slots, factors), facevault.errors.
 """
 
 from __future__ import annotations
 
+from facevault.core.crypto import random_bytes
 from facevault.core.facekey import DecodePolicy
 from facevault.core.factors import DeviceFactor, DeviceSecret, Factors
-from facevault.core.kdf import KdfParams
+from facevault.core.kdf import NO_KDF, SALT_SIZE, KdfParams
 from facevault.core.kinds import Guess, Kind, KindSpec
-from facevault.core.slots import Slot, seal_slot
+from facevault.core.slots import Slot, new_slot
 from facevault.errors import IntegrityError, UsageError
 
-__all__ = ["SPEC", "DEVICE_SECRET_SIZE", "check_entry", "device_secret", "DeviceKind", "public_entry"]
+__all__ = ["SPEC", "DeviceKind", "DEVICE_SECRET_SIZE", "check_entry", "device_secret"]
 
 DEVICE_SECRET_SIZE = 32
 MAX_ENTRY = 255
@@ -24,7 +26,7 @@ MAX_ENTRY = 255
 def check_entry(entry: str) -> bytes:
     """The entry name as ASCII bytes (1..255 printable characters)."""
     raw = entry.encode("ascii", errors="replace")
-    if not 1 <= len(raw) <= MAX_ENTRY or not raw.isascii() or not all(33 <= b < 127 for b in raw):
+    if not 1 <= len(raw) <= MAX_ENTRY or not all(33 <= b < 127 for b in raw):
         raise ValueError("a keyring entry name is 1..255 printable ASCII characters")
     return raw
 
@@ -61,19 +63,16 @@ class DeviceKind(KindSpec):
         device = offer.get(DeviceFactor)
         if device is None:
             return []
-        secret = device.store.get(public_entry(slot))
+        secret = device.store.get(slot.public.decode("ascii", errors="replace"))
         return [Guess(secret)] if secret else []
 
-    def seal(self, key: bytes, parts: Factors, *, kdf: KdfParams) -> Slot:
+    def make(self, parts: Factors, *, kdf: KdfParams) -> Slot:
         device = device_secret(parts)
-        return seal_slot(self.kind, key, device.secret, kdf=kdf, public=check_entry(device.entry))
+        return new_slot(self.kind, device.secret, kdf=NO_KDF, salt=random_bytes(SALT_SIZE),
+                        public=check_entry(device.entry))
 
     def describe(self, slot: Slot) -> str:
-        return f"keyring entry {public_entry(slot)}; {slot.kdf.describe()}"
-
-
-def public_entry(slot: Slot) -> str:
-    return slot.public.decode("ascii", errors="replace")
+        return f"keyring entry {slot.public.decode('ascii', errors='replace')}"
 
 
 SPEC = DeviceKind()

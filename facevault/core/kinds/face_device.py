@@ -1,42 +1,48 @@
 """Kind FACE_DEVICE (wire code 4): the face and a paired computer's keyring secret, both.
 
-Public data: uint16 BE length E, E bytes keyring entry name (ASCII), then the IronMask
-helper bytes (FORMAT.md). Secret: combine_secrets(codeword, 32-byte device secret). One
-slot per paired device, each with its own secret and entry.
+Public data: the model reference, uint16 BE length E, E bytes keyring entry name
+(printable ASCII), then the hidden helper P' = P Q2 (facevault.core.hiding) with Q2 drawn
+from the device secret: without that secret the stored helper ranks no face. Secret:
+combine_secrets(codeword, 32-byte device secret), no key stretching. One slot per paired
+device, each with its own secret, entry and rotation of the same enrollment.
 
-May import: facevault.core (kinds, slots, facekey, factors, ironmask), facevault.errors.
+May import: facevault.core (kinds, slots, facekey, factors, hiding, ironmask), facevault.errors.
 """
 
 from __future__ import annotations
 
 import struct
 
-from facevault.core import ironmask
+from facevault.core import hiding, ironmask
+from facevault.core.crypto import random_bytes
 from facevault.core.facekey import DecodePolicy, EnrolledFace, codeword_guesses
 from facevault.core.factors import DeviceFactor, FaceFactor, Factors
-from facevault.core.kdf import KdfParams
+from facevault.core.kdf import NO_KDF, SALT_SIZE, KdfParams
 from facevault.core.kinds import Guess, Kind, KindSpec
 from facevault.core.kinds.device import check_entry, device_secret
-from facevault.core.kinds.face import describe_helper, enrolled
-from facevault.core.slots import Slot, combine_secrets, seal_slot
+from facevault.core.kinds.face import check_helper, describe_helper, enrolled, split_model
+from facevault.core.modelref import ModelRef
+from facevault.core.slots import Slot, combine_secrets, new_slot
 from facevault.errors import Hint, IntegrityError
 
-__all__ = ["SPEC", "encode_public", "split_public", "FaceDeviceKind"]
+__all__ = ["SPEC", "FaceDeviceKind", "encode_public", "split_public"]
 
 
-def encode_public(entry: str, helper: bytes) -> bytes:
+def encode_public(model: ModelRef, entry: str, hidden_helper: bytes) -> bytes:
     raw = check_entry(entry)
-    return struct.pack(">H", len(raw)) + raw + helper
+    return model.to_bytes() + struct.pack(">H", len(raw)) + raw + hidden_helper
 
 
-def split_public(public: bytes) -> tuple[str, bytes]:
-    """(keyring entry name, helper bytes); IntegrityError when the layout is wrong."""
-    if len(public) < 2:
+def split_public(public: bytes) -> tuple[ModelRef, str, bytes]:
+    """(model, keyring entry name, hidden helper bytes); IntegrityError when malformed."""
+    model, pos = split_model(public)
+    if len(public) - pos < 2:
         raise IntegrityError("face+device slot public data is truncated")
-    (n,) = struct.unpack_from(">H", public)
-    if not 1 <= n <= len(public) - 2:
+    (n,) = struct.unpack_from(">H", public, pos)
+    if not 1 <= n <= len(public) - pos - 2:
         raise IntegrityError("face+device slot public data is malformed")
-    return public[2 : 2 + n].decode("ascii", errors="replace"), public[2 + n :]
+    entry = public[pos + 2 : pos + 2 + n].decode("ascii", errors="replace")
+    return model, entry, public[pos + 2 + n :]
 
 
 class FaceDeviceKind(KindSpec):
@@ -53,38 +59,46 @@ class FaceDeviceKind(KindSpec):
     carries_device_entry = True
 
     def check_public(self, public: bytes) -> None:
-        entry, helper = split_public(public)
+        _, entry, helper = split_public(public)
         try:
             check_entry(entry)
         except ValueError:
             raise IntegrityError("face+device slot public data is malformed") from None
-        ironmask.helper_from_bytes(helper)
+        check_helper(helper)
 
     def helper(self, public: bytes) -> bytes | None:
-        return split_public(public)[1]
+        return split_public(public)[2]
+
+    def model(self, public: bytes) -> ModelRef | None:
+        return split_public(public)[0]
 
     def device_entry(self, public: bytes) -> str | None:
-        return split_public(public)[0]
+        return split_public(public)[1]
 
     def guesses(self, slot: Slot, offer: Factors, policy: DecodePolicy) -> list[Guess]:
         face, device = offer.get(FaceFactor), offer.get(DeviceFactor)
         if face is None or device is None:
             return []
-        entry, helper = split_public(slot.public)
+        model, entry, hidden = split_public(slot.public)
         secret = device.store.get(entry)
         if not secret:
             return []
-        return [Guess(combine_secrets(word, secret), EnrolledFace(helper, word))
+        helper = hiding.reveal(check_helper(hidden), hiding.rotation_seed(secret))
+        plain = ironmask.helper_to_bytes(ironmask.Helper(helper.matrix.astype("float32"), helper.params))
+        return [Guess(combine_secrets(word, secret), EnrolledFace(plain, word, model))
                 for word in codeword_guesses(helper, face.embeddings, policy)]
 
-    def seal(self, key: bytes, parts: Factors, *, kdf: KdfParams) -> Slot:
+    def make(self, parts: Factors, *, kdf: KdfParams) -> Slot:
         face, device = enrolled(parts), device_secret(parts)
-        return seal_slot(self.kind, key, combine_secrets(face.codeword, device.secret), kdf=kdf,
-                         public=encode_public(device.entry, face.helper))
+        hidden = hiding.hide(ironmask.helper_from_bytes(face.helper), hiding.rotation_seed(device.secret))
+        return new_slot(self.kind, combine_secrets(face.codeword, device.secret), kdf=NO_KDF,
+                        salt=random_bytes(SALT_SIZE),
+                        public=encode_public(face.model, device.entry, ironmask.helper_to_bytes(hidden)))
 
     def describe(self, slot: Slot) -> str:
-        entry, helper = split_public(slot.public)
-        return f"keyring entry {entry}; {describe_helper(helper)}; {slot.kdf.describe()}"
+        model, entry, hidden = split_public(slot.public)
+        return (f"keyring entry {entry}; {describe_helper(hidden)}, hidden behind the device "
+                f"secret; model {model.short}")
 
 
 SPEC = FaceDeviceKind()

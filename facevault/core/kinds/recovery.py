@@ -1,7 +1,7 @@
 """Kind RECOVERY (wire code 2): the recovery code alone opens the slot.
 
-Public data: empty. Secret: the canonical 30-symbol code (facevault.core.recovery). Every
-vault has one; it opens every mode.
+Public data: empty. Secret: the canonical 30-symbol code (facevault.core.recovery): 130
+random bits, so no key stretching. Every vault has one; it opens every mode.
 
 May import: facevault.core (kinds, slots, factors, recovery), facevault.errors.
 """
@@ -9,11 +9,12 @@ May import: facevault.core (kinds, slots, factors, recovery), facevault.errors.
 from __future__ import annotations
 
 from facevault.core import recovery
+from facevault.core.crypto import random_bytes
 from facevault.core.facekey import DecodePolicy
 from facevault.core.factors import Factors, RecoveryFactor
-from facevault.core.kdf import KdfParams
+from facevault.core.kdf import NO_KDF, SALT_SIZE, KdfParams
 from facevault.core.kinds import Guess, Kind, KindSpec
-from facevault.core.slots import Slot, seal_slot
+from facevault.core.slots import Slot, new_slot
 from facevault.errors import IntegrityError, UsageError
 
 __all__ = ["SPEC", "RecoveryKind"]
@@ -38,14 +39,15 @@ class RecoveryKind(KindSpec):
             return []
         return [Guess(recovery.normalise_recovery_code(code.code))]
 
-    def seal(self, key: bytes, parts: Factors, *, kdf: KdfParams) -> Slot:
+    def make(self, parts: Factors, *, kdf: KdfParams) -> Slot:
         code = parts.get(RecoveryFactor)
         if code is None:
             raise UsageError("sealing a recovery slot needs a recovery code")
-        return seal_slot(self.kind, key, recovery.normalise_recovery_code(code.code), kdf=kdf)
+        return new_slot(self.kind, recovery.normalise_recovery_code(code.code), kdf=NO_KDF,
+                        salt=random_bytes(SALT_SIZE))
 
     def describe(self, slot: Slot) -> str:
-        return slot.kdf.describe()
+        return "130 random bits, " + slot.kdf.describe()
 
 
 SPEC = RecoveryKind()

@@ -32,10 +32,10 @@ from facevault.core.crypto import (
 )
 from facevault.core.facekey import DecodePolicy
 from facevault.core.factors import Factors
-from facevault.core.sealing import SlotPlan, seal_all
-from facevault.core.slots import Slot, decode_slots, encode_slots
+from facevault.core.v1.sealing import SlotPlan, seal_all
+from facevault.core.v1.slots import Slot, decode_slots, encode_slots
 from facevault.core.stream import decrypt_stream, encrypt_stream
-from facevault.core.unlocking import Opened, _open_slots
+from facevault.core.v1.unlocking import Opened, _open_slots
 from facevault.errors import IntegrityError
 
 __all__ = [

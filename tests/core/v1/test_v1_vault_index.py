@@ -7,7 +7,7 @@ import json
 import pytest
 from hypothesis import given, settings
 
-from facevault.core.vault_index import (
+from facevault.core.v1.index import (
     Entry,
     Index,
     decode_index,

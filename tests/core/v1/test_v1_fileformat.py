@@ -1,4 +1,4 @@
-"""Tests for facevault.core.fileformat: round trips, tamper detection, and the test vectors."""
+"""Tests for facevault.core.v1.fileformat: round trips, tamper detection, and the test vectors."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from facevault.core import fileformat, slots
+from facevault.core.v1 import fileformat, slots
 from facevault.core.crypto import AuthenticationError
 from facevault.core.kinds import Kind
 from facevault.core.kdf import TEST_PARAMS
 from facevault.core.stream import CHUNK_SIZE, drain
 from facevault.errors import IntegrityError, NotRecognisedError
 
-VECTORS = Path(__file__).resolve().parent.parent / "vectors"
+VECTORS = Path(__file__).resolve().parents[2] / "vectors"
 SECRET = b"recovery secret"
 
 

@@ -1,4 +1,4 @@
-"""Crash safety, the write lock and full disks for facevault.core.vault.
+"""Crash safety, the write lock and full disks for facevault.core.v1.vault.
 
 Crashes are real: a child process is killed with SIGKILL or leaves with os._exit (no
 cleanup, no finally blocks) at a chosen point, then this process opens the vault.
@@ -16,18 +16,19 @@ from pathlib import Path
 
 import pytest
 
-from facevault.core import fsutil, slots
+from facevault.core import fsutil
+from facevault.core.v1 import slots
 from facevault.core.kdf import TEST_PARAMS
 from facevault.core.kinds import Kind
-from facevault.core.slots import Slot
-from facevault.core.vault import (
+from facevault.core.v1.slots import Slot
+from facevault.core.v1.vault import (
     OBJECTS_DIR,
     PENDING_INDEX_NAME,
     OpenVault,
     _create_vault_from_parts as create_vault,
     _open_vault_with_key as open_vault,
 )
-from facevault.core.vault_header import HEADER_NAME
+from facevault.core.v1.header import HEADER_NAME
 from facevault.errors import IntegrityError, StorageError, VaultBusyError
 
 KEY = bytes(range(32))
@@ -35,7 +36,8 @@ NEW_KEY = bytes(range(100, 132))
 PRELUDE = """
 import os, sys
 from pathlib import Path
-from facevault.core import fsutil, slots, vault as vault_mod
+from facevault.core import fsutil
+from facevault.core.v1 import slots, vault as vault_mod
 from facevault.core.kinds import Kind
 from facevault.core.kdf import TEST_PARAMS
 path, key = Path(sys.argv[1]), bytes.fromhex(sys.argv[2])

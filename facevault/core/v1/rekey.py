@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 
 from facevault.core import fsutil
 from facevault.core.progress import ByteProgress, as_progress
-from facevault.core.slots import Slot
-from facevault.core.vault_header import HEADER_NAME, encode_header, parse_header
-from facevault.core.vault_index import INDEX_NAME, PENDING_INDEX_NAME, Index, seal_index
+from facevault.core.v1.slots import Slot
+from facevault.core.v1.header import HEADER_NAME, encode_header, parse_header
+from facevault.core.v1.index import INDEX_NAME, PENDING_INDEX_NAME, Entry, Index, seal_index
 from facevault.core.vault_objects import OBJECT_SUFFIX, OBJECTS_DIR, object_path, reencrypt_object
 
 if TYPE_CHECKING:
-    from facevault.core.vault import OpenVault
+    from facevault.core.v1.vault import OpenVault
 
 __all__ = ["rotate", "gc"]
 
@@ -35,10 +35,10 @@ def rotate(self: OpenVault, new_key: bytes, new_slots: list[Slot]) -> Generator[
         try:
             entries = []
             for e in old.entries:
-                new = yield from as_progress(
+                made = yield from as_progress(
                     reencrypt_object(self._path, self._master_key, new_key, e), base, total)
-                created.append(new.object_id)
-                entries.append(new)
+                created.append(made.object_id)
+                entries.append(Entry(e.name, made.size, e.mtime, made.object_id, made.nonce))
                 base += e.size
             index = Index(old.vault_id, old.generation + 1, tuple(entries))
             with fsutil.atomic_write(self._path / PENDING_INDEX_NAME,

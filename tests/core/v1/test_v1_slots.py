@@ -1,4 +1,4 @@
-"""Tests for facevault.core.slots: wrap/unwrap, wrong secrets, tamper and downgrade, encoding."""
+"""Tests for facevault.core.v1.slots: wrap/unwrap, wrong secrets, tamper and downgrade, encoding."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import struct
 
 import pytest
 
-from facevault.core import slots
+from facevault.core.v1 import slots
 from facevault.core.kinds import Kind
 from facevault.core.kdf import TEST_PARAMS, KdfParams
-from facevault.core.slots import Slot, decode_slot, decode_slots, encode_slot, encode_slots
+from facevault.core.v1.slots import Slot, decode_slot, decode_slots, encode_slot, encode_slots
 from facevault.errors import IntegrityError, NotRecognisedError
 
 MASTER = bytes(range(32))

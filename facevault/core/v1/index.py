@@ -25,7 +25,7 @@ from typing import Any
 
 from facevault.core.crypto import KEY_SIZE, hkdf_sha256, random_bytes
 from facevault.core.stream import open_blob, seal_blob
-from facevault.errors import IntegrityError, StorageError, UsageError
+from facevault.errors import IntegrityError, UsageError
 
 __all__ = [
     "INDEX_NAME",
@@ -48,6 +48,7 @@ INDEX_NAME = "index.fve"
 PENDING_INDEX_NAME = "index.next.fve"
 """Index under the new master key, written just before the header during a re-key."""
 INDEX_FORMAT = 1
+MAX_INDEX_SIZE = 512 * 1024 * 1024
 NONCE_SIZE = 16
 MAX_NAME_BYTES = 1024
 _INDEX_INFO = b"facevault index"
@@ -65,6 +66,14 @@ class Entry:
     mtime: float
     object_id: str
     nonce: bytes = field(repr=False)
+
+    @property
+    def original(self) -> str:
+        return self.name
+
+    @property
+    def conflict(self) -> bool:
+        return False  # a version-1 index keeps one version per name
 
 
 @dataclass(frozen=True)
@@ -227,12 +236,9 @@ def open_index(master_key: bytes, data: bytes, vault_id: bytes) -> Index:
 
 
 def _read_file(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise StorageError(f"cannot read {path}: {exc.strerror}") from exc
+    from facevault.core.fsutil import read_regular
+
+    return read_regular(path, MAX_INDEX_SIZE, "index")
 
 
 def load_index(path: Path, master_key: bytes, vault_id: bytes) -> tuple[Index, bool]:

@@ -27,7 +27,7 @@ from facevault.core.crypto import (
     hmac_sha256,
     verify_hmac,
 )
-from facevault.core.slots import Slot, decode_slots, encode_slots
+from facevault.core.v1.slots import Slot, decode_slots, encode_slots
 from facevault.errors import IntegrityError, StorageError
 
 __all__ = [

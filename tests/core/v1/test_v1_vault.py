@@ -1,4 +1,4 @@
-"""Tests for facevault.core.vault: round trips, names, tampering, truncation, foreign and
+"""Tests for facevault.core.v1.vault: round trips, names, tampering, truncation, foreign and
 swapped files, slots, re-keying, gc, memory. Crash, lock and full-disk tests live in
 test_vault_crash.py."""
 
@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from facevault.core import slots
+from facevault.core.v1 import slots
 from facevault.core.kinds import Kind
 from facevault.core.kdf import TEST_PARAMS
-from facevault.core.slots import Slot
+from facevault.core.v1.slots import Slot
 from facevault.core.stream import CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE
-from facevault.core.vault import (
+from facevault.core.v1.vault import (
     OBJECTS_DIR,
     OpenVault,
     ByteProgress,
@@ -24,8 +24,8 @@ from facevault.core.vault import (
     _open_vault_with_key as open_vault,
     read_header,
 )
-from facevault.core.vault_header import HEADER_NAME, encode_header, parse_header
-from facevault.core.vault_index import INDEX_NAME
+from facevault.core.v1.header import HEADER_NAME, encode_header, parse_header
+from facevault.core.v1.index import INDEX_NAME
 from facevault.errors import IntegrityError, StorageError, UsageError
 
 KEY = bytes(range(32))
@@ -469,7 +469,7 @@ def test_header_bytes_match_format_md(vault: OpenVault) -> None:
     import hmac
 
     from facevault.core.crypto import hkdf_sha256
-    from facevault.core.slots import encode_slots
+    from facevault.core.v1.slots import encode_slots
 
     data = (vault.path / HEADER_NAME).read_bytes()
     slot_bytes = encode_slots(list(vault.header.slots))

@@ -1,0 +1,223 @@
+"""Per-device journals and snapshots: the only vault files that ever change, each written by
+exactly one device, so a sync tool never sees two devices edit the same file.
+
+    journal/<device>.fvj   append-only: a file header, then one frame per commit, each frame
+                           one record sealed under the epoch key current when it was written
+    snapshots/<device>.fvs the device's compaction: every live record it knew, the versions
+                           known to be superseded, and how far into each device's journal it
+                           had read (its frontier); replaced whole, atomically
+
+A frame's key is HKDF(epoch key, salt = device || seq) and its associated data binds the
+vault, the device, the sequence number and the epoch, so frames cannot be moved between
+journals or reordered. A torn last frame (a crash while appending) is ignored by readers
+and cut off by the owner before it appends again. Byte layout: FORMAT.md, "Version 2:
+journals and snapshots".
+
+May import: stdlib, facevault.core (crypto, stream, fsutil, header, records), facevault.errors.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from facevault.core import fsutil
+from facevault.core.crypto import AuthenticationError, aead_open, aead_seal, hkdf_sha256, random_bytes
+from facevault.core.header import EpochId
+from facevault.core.records import Record, from_row, to_row
+from facevault.core.stream import open_blob, seal_blob
+from facevault.errors import IntegrityError
+
+__all__ = [
+    "JOURNAL_DIR",
+    "SNAPSHOT_DIR",
+    "MAX_JOURNAL_SIZE",
+    "MAX_SNAPSHOT_SIZE",
+    "JournalRead",
+    "Snapshot",
+    "read_journal",
+    "append_frame",
+    "new_journal",
+    "read_snapshot",
+    "write_snapshot",
+]
+
+JOURNAL_DIR = "journal"
+SNAPSHOT_DIR = "snapshots"
+MAX_JOURNAL_SIZE = 512 * 1024 * 1024
+MAX_SNAPSHOT_SIZE = 1024 * 1024 * 1024
+_J_MAGIC = b"FVJRNL\x00\x00"
+_S_MAGIC = b"FVSNAP\x00\x00"
+_VERSION = 2
+_J_HEAD = struct.Struct(">8sH16s16sQ")
+_FRAME = struct.Struct(">II16sQ12s")  # length, epoch number, epoch writer, seq, nonce
+_S_HEAD = struct.Struct(">8sH16s16sI16s16s")
+_MAX_FRAME = 16 * 1024 * 1024
+
+KeyLookup = Callable[[EpochId], "bytes | None"]
+
+
+@dataclass(frozen=True)
+class JournalRead:
+    """What one journal file gave: its records, where it starts, where its readable part
+    ends (`valid_end`, a byte offset), and frames not yet readable here (their epoch key is
+    in a header this device has not received)."""
+
+    device: bytes
+    base_seq: int
+    records: tuple[Record, ...] = field(repr=False)
+    last_seq: int
+    valid_end: int
+    pending: int
+
+
+def _frame_key(epoch_key: bytes, vault_id: bytes, device: bytes, seq: int) -> bytes:
+    return hkdf_sha256(epoch_key, salt=device + struct.pack(">Q", seq),
+                       info=b"FaceVault journal v2" + vault_id)
+
+
+def _frame_aad(vault_id: bytes, device: bytes, seq: int, epoch: EpochId) -> bytes:
+    return vault_id + device + struct.pack(">Q", seq) + epoch.to_bytes()
+
+
+def read_journal(path: Path, vault_id: bytes, keys: KeyLookup) -> JournalRead | None:
+    """Parse and decrypt a journal file; None when absent. IntegrityError when a complete
+    frame fails to authenticate (tampering)."""
+    data = fsutil.read_regular(path, MAX_JOURNAL_SIZE, "journal")
+    if data is None:
+        return None
+    if len(data) < _J_HEAD.size:
+        raise IntegrityError(f"the journal {path.name} is truncated")
+    magic, version, vid, device, base = _J_HEAD.unpack_from(data)
+    if magic != _J_MAGIC or version != _VERSION:
+        raise IntegrityError(f"{path.name} is not a FaceVault journal")
+    if vid != vault_id:
+        raise IntegrityError(f"the journal {path.name} belongs to another vault")
+    pos = _J_HEAD.size
+    records: list[Record] = []
+    seq = base
+    pending = 0
+    while pos < len(data):
+        if len(data) - pos < _FRAME.size:
+            break  # torn tail
+        length, e_num, e_writer, f_seq, nonce = _FRAME.unpack_from(data, pos)
+        end = pos + _FRAME.size + length
+        if length > _MAX_FRAME or end > len(data):
+            break  # torn tail
+        epoch = EpochId(e_num, e_writer)
+        if f_seq != seq + 1:
+            raise IntegrityError(f"the journal {path.name} skips or repeats a record")
+        key = keys(epoch)
+        if key is None:
+            pending += 1
+            seq = f_seq
+            pos = end
+            continue
+        try:
+            plain = aead_open(_frame_key(key, vault_id, device, f_seq), nonce,
+                              data[pos + _FRAME.size : end], _frame_aad(vault_id, device, f_seq, epoch))
+        except AuthenticationError:
+            raise IntegrityError(f"a record in the journal {path.name} was modified",
+                                 hint="Restore the vault folder from a backup.") from None
+        row = json.loads(plain.decode("ascii"))
+        rec = from_row(row)
+        if rec.device != device.hex() or rec.seq != f_seq:
+            raise IntegrityError(f"a record in the journal {path.name} names another writer")
+        records.append(rec)
+        seq = f_seq
+        pos = end
+    return JournalRead(device, base, tuple(records), seq, pos, pending)
+
+
+def new_journal(path: Path, vault_id: bytes, device: bytes, base_seq: int) -> None:
+    """Create (or replace) a device's journal holding no frames, starting after `base_seq`."""
+    with fsutil.atomic_write(path, what="writing the vault journal") as out:
+        out.write(_J_HEAD.pack(_J_MAGIC, _VERSION, vault_id, device, base_seq))
+
+
+def append_frame(path: Path, vault_id: bytes, device: bytes, epoch: EpochId, epoch_key: bytes,
+                 record: Record, valid_end: int) -> None:
+    """Append one record (its seq is record.seq) and fsync. `valid_end`: where the readable
+    part of the file ends (a torn tail beyond it is cut off first)."""
+    plain = json.dumps(to_row(record), separators=(",", ":"), ensure_ascii=True,
+                       allow_nan=False).encode("ascii")
+    nonce = random_bytes(12)
+    body = aead_seal(_frame_key(epoch_key, vault_id, device, record.seq), nonce, plain,
+                     _frame_aad(vault_id, device, record.seq, epoch))
+    frame = _FRAME.pack(len(body), epoch.number, epoch.writer, record.seq, nonce) + body
+    try:
+        fd = os.open(path, os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd, "r+b") as f:
+            if os.fstat(f.fileno()).st_size != valid_end:
+                f.truncate(valid_end)
+            f.seek(valid_end)
+            fsutil.write_all(f, frame)
+            fsutil.fsync_file(f)
+    except OSError as exc:
+        raise fsutil.storage_error(exc, "writing the vault journal") from exc
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    device: bytes
+    epoch: EpochId
+    frontier: dict[str, int]  # device hex -> the last seq of its journal this snapshot covers
+    lamport: int
+    records: tuple[Record, ...] = field(repr=False)
+    dead: frozenset[str] = field(repr=False)  # versions known to be superseded
+
+
+def _snap_key(epoch_key: bytes, vault_id: bytes, device: bytes, nonce: bytes) -> bytes:
+    return hkdf_sha256(epoch_key, salt=nonce, info=b"FaceVault snapshot v2" + vault_id + device)
+
+
+def write_snapshot(path: Path, vault_id: bytes, snap: Snapshot, epoch_key: bytes) -> None:
+    doc = {"frontier": snap.frontier, "lamport": snap.lamport, "dead": sorted(snap.dead),
+           "records": [to_row(r) for r in snap.records]}
+    plain = json.dumps(doc, separators=(",", ":"), sort_keys=True, ensure_ascii=True,
+                       allow_nan=False).encode("ascii")
+    nonce = random_bytes(16)
+    head = _S_HEAD.pack(_S_MAGIC, _VERSION, vault_id, snap.device, snap.epoch.number,
+                        snap.epoch.writer, nonce)
+    body = seal_blob(_snap_key(epoch_key, vault_id, snap.device, nonce), head + plain)
+    with fsutil.atomic_write(path, what="writing the vault snapshot") as out:
+        out.write(head)
+        out.write(body)
+
+
+def read_snapshot(path: Path, vault_id: bytes, keys: KeyLookup) -> Snapshot | None:
+    """A device's snapshot; None when absent or sealed under a key not known here yet."""
+    data = fsutil.read_regular(path, MAX_SNAPSHOT_SIZE, "snapshot")
+    if data is None:
+        return None
+    if len(data) < _S_HEAD.size:
+        raise IntegrityError(f"the snapshot {path.name} is truncated")
+    magic, version, vid, device, e_num, e_writer, nonce = _S_HEAD.unpack_from(data)
+    if magic != _S_MAGIC or version != _VERSION or vid != vault_id:
+        raise IntegrityError(f"{path.name} is not a snapshot of this vault")
+    epoch = EpochId(e_num, e_writer)
+    key = keys(epoch)
+    if key is None:
+        return None
+    head = data[: _S_HEAD.size]
+    try:
+        plain = open_blob(_snap_key(key, vault_id, device, nonce), data[_S_HEAD.size:])
+    except IntegrityError:
+        raise IntegrityError(f"the snapshot {path.name} was modified",
+                             hint="Restore the vault folder from a backup.") from None
+    if not plain.startswith(head):
+        raise IntegrityError(f"the snapshot {path.name} was modified")
+    try:
+        doc = json.loads(plain[len(head):].decode("ascii"))
+        frontier = {str(k): int(v) for k, v in doc["frontier"].items()}
+        records = tuple(from_row(r) for r in doc["records"])
+        dead = frozenset(str(v) for v in doc["dead"])
+        lamport = int(doc["lamport"])
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
+        raise IntegrityError(f"the snapshot {path.name} is malformed") from None
+    return Snapshot(device, epoch, frontier, lamport, records, dead)
+
