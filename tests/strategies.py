@@ -13,7 +13,7 @@ from facevault.core import ironmask as im
 from facevault.core.v1.index import MAX_NAME_BYTES, Entry, Index
 from facevault.vision.liveness import ChallengeSettings
 
-__all__ = ["entry_names", "entries", "indexes", "codeword_parts", "short_bytes", "similarities",
+__all__ = ["entry_names", "entries", "indexes", "replica_scripts", "codeword_parts", "short_bytes", "similarities",
            "crop_boxes", "challenge_frames", "frame_orders", "recovery_typos", "stream_sizes"]
 
 entry_names = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
@@ -28,6 +28,13 @@ entries = st.builds(
     object_id=st.binary(min_size=16, max_size=16).map(bytes.hex),
     nonce=st.binary(min_size=16, max_size=16),
 )
+
+
+replica_scripts = st.lists(
+    st.tuples(st.integers(0, 2), st.sampled_from(["put", "put", "del", "sync"]), st.integers(0, 5),
+              st.integers(0, 2)),
+    max_size=60)
+"""Steps for tests.helpers.replicas.run_script: (device, put/del/sync, name index, peer)."""
 
 
 @st.composite

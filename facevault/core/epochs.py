@@ -14,6 +14,8 @@ v1), facevault.errors.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,7 +25,7 @@ from facevault.core import fsutil
 from facevault.core.crypto import KEY_SIZE, random_bytes
 from facevault.core.facekey import DecodePolicy
 from facevault.core.factors import Factors
-from facevault.core.folder import HEADERS_DIR, FolderScan
+from facevault.core.folder import HEADERS_DIR, STATE_ROLES, FolderScan, scan
 from facevault.core.header import MAX_HEADER_SIZE, EpochId, Header, encode_header, history_of, \
     open_bridge, parse_header, stanza_context, verify
 from facevault.core.modes import Mode
@@ -31,9 +33,10 @@ from facevault.core.slots import Slot
 from facevault.core.state import KeyRing
 from facevault.core.unlocking import Opened, open_with
 from facevault.core.v1.slots import Slot as V1Slot
-from facevault.errors import FaceVaultError, IntegrityError
+from facevault.errors import FaceVaultError, IntegrityError, StorageError
 
-__all__ = ["HeaderSet", "EpochKeys", "read_headers", "unlock_headers", "write_epoch", "merged_slots"]
+__all__ = ["HeaderSet", "EpochKeys", "read_headers", "read_headers_at", "header_sigs", "unlock_headers",
+           "write_epoch", "merged_slots"]
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,28 @@ def read_headers(folder: FolderScan) -> HeaderSet:
         raise IntegrityError(f"{folder.root} holds the headers of two different vaults",
                              hint="Move one vault's files to another folder.")
     return HeaderSet(folder.root, tuple(headers), by_digest)
+
+
+def header_sigs(root: Path) -> tuple[tuple[str, int, int, int], ...]:
+    """What the header files look like now (name, inode, size, mtime): unchanged, not re-read."""
+    out = []
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(root / HEADERS_DIR):
+            with contextlib.suppress(OSError):
+                st = entry.stat(follow_symlinks=False)
+                out.append((entry.name, st.st_ino, st.st_size, st.st_mtime_ns))
+    return tuple(sorted(out))
+
+
+def read_headers_at(path: Path) -> HeaderSet:
+    """The headers of the vault folder `path` (StorageError when there is no such folder)."""
+    path = Path(path)
+    if not path.exists():
+        raise StorageError(f"no vault at {path}: the folder does not exist",
+                           hint="Check the path, or create a vault there first.")
+    if not path.is_dir():
+        raise IntegrityError(f"not a FaceVault vault: {path} is a file, not a vault folder")
+    return read_headers(scan(path, STATE_ROLES))
 
 
 @dataclass

@@ -22,8 +22,9 @@ from pathlib import Path
 from facevault.core.conflicts import original_of
 from facevault.errors import IntegrityError, StorageError
 
-__all__ = ["HEADERS_DIR", "JOURNAL_DIR", "SNAPSHOT_DIR", "OBJECTS_DIR", "LOCK_NAME", "V1_HEADER",
-           "V1_INDEX", "V1_PENDING", "FolderScan", "scan", "is_v1", "is_v2", "v1_leftovers"]
+__all__ = ["STATE_ROLES", "HEADERS_DIR", "JOURNAL_DIR", "SNAPSHOT_DIR", "OBJECTS_DIR", "LOCK_NAME",
+           "V1_HEADER", "V1_INDEX", "V1_PENDING", "FolderScan", "scan", "is_v1", "is_v2",
+           "v1_leftovers"]
 
 HEADERS_DIR = "headers"
 JOURNAL_DIR = "journal"
@@ -33,6 +34,7 @@ LOCK_NAME = ".lock"
 V1_HEADER = "vault.fvh"
 V1_INDEX = "index.fve"
 V1_PENDING = "index.next.fve"
+STATE_ROLES = (HEADERS_DIR, JOURNAL_DIR, SNAPSHOT_DIR, "")  # all but objects/
 _OURS = {
     HEADERS_DIR: re.compile(r"\A\d{8}-[0-9a-f]{32}\.fvh\Z"),
     JOURNAL_DIR: re.compile(r"\A[0-9a-f]{32}\.fvj\Z"),
@@ -75,10 +77,13 @@ def _matcher(pattern: re.Pattern[str]) -> Callable[[str], bool]:
     return lambda name: pattern.match(name) is not None
 
 
-def scan(root: Path) -> FolderScan:
-    """Sort the folder's entries into FaceVault files, conflict copies and strays."""
+def scan(root: Path, roles: tuple[str, ...] | None = None) -> FolderScan:
+    """Sort the folder's entries into FaceVault files, conflict copies and strays (of the
+    sub-folders `roles` only, when given: listing objects/ is the slow part)."""
     out = FolderScan(root)
     for role, pattern in _OURS.items():
+        if roles is not None and role not in roles:
+            continue
         folder = root / role if role else root
         for path in _listing(folder):
             if role == "" and path.is_dir():
@@ -97,7 +102,7 @@ def scan(root: Path) -> FolderScan:
 
 def v1_leftovers(root: Path) -> list[Path]:
     """The version-1 files (and sync-tool copies of them) in `root`."""
-    folder = scan(root)
+    folder = scan(root, ("",))
     return list(folder.files("")) + [c for c, _o in folder.copies_in("")]
 
 

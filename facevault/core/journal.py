@@ -7,8 +7,8 @@ exactly one device, so a sync tool never sees two devices edit the same file.
                            known to be superseded, and how far into each device's journal it
                            had read (its frontier); replaced whole, atomically
 
-A frame's key is HKDF(epoch key, salt = device || seq) and its associated data binds the
-vault, the device, the sequence number and the epoch, so frames cannot be moved between
+A frame's key is HKDF(epoch key, salt = device), its nonce random, and its associated data
+binds the vault, the device, the sequence number and the epoch, so frames cannot be moved between
 journals or reordered. A torn last frame (a crash while appending) is ignored by readers
 and cut off by the owner before it appends again. Byte layout: FORMAT.md, "Version 2:
 journals and snapshots".
@@ -18,6 +18,7 @@ May import: stdlib, facevault.core (crypto, stream, fsutil, header, records), fa
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import struct
@@ -75,32 +76,41 @@ class JournalRead:
     pending: int
 
 
-def _frame_key(epoch_key: bytes, vault_id: bytes, device: bytes, seq: int) -> bytes:
-    return hkdf_sha256(epoch_key, salt=device + struct.pack(">Q", seq),
-                       info=b"FaceVault journal v2" + vault_id)
+@functools.lru_cache(maxsize=64)
+def _frame_key(epoch_key: bytes, vault_id: bytes, device: bytes) -> bytes:
+    """One key per (epoch, device): frames differ by their random 96-bit nonce, and their
+    associated data binds the sequence number."""
+    return hkdf_sha256(epoch_key, salt=device, info=b"FaceVault journal v2" + vault_id)
 
 
 def _frame_aad(vault_id: bytes, device: bytes, seq: int, epoch: EpochId) -> bytes:
     return vault_id + device + struct.pack(">Q", seq) + epoch.to_bytes()
 
 
-def read_journal(path: Path, vault_id: bytes, keys: KeyLookup) -> JournalRead | None:
+def read_journal(path: Path, vault_id: bytes, keys: KeyLookup,
+                 after: JournalRead | None = None) -> JournalRead | None:
     """Parse and decrypt a journal file; None when absent. IntegrityError when a complete
-    frame fails to authenticate (tampering)."""
-    data = fsutil.read_regular(path, MAX_JOURNAL_SIZE, "journal")
-    if data is None:
-        return None
-    if len(data) < _J_HEAD.size:
-        raise IntegrityError(f"the journal {path.name} is truncated")
-    magic, version, vid, device, base = _J_HEAD.unpack_from(data)
-    if magic != _J_MAGIC or version != _VERSION:
-        raise IntegrityError(f"{path.name} is not a FaceVault journal")
-    if vid != vault_id:
-        raise IntegrityError(f"the journal {path.name} belongs to another vault")
-    pos = _J_HEAD.size
-    records: list[Record] = []
-    seq = base
-    pending = 0
+    frame fails to authenticate (tampering). `after`: what an earlier read of the same file
+    gave; only the frames appended since are read (the file is append-only)."""
+    if after is not None:
+        data = _read_from(path, after.valid_end)
+        if data is None:
+            return None
+        device, base, pos, seq = after.device, after.base_seq, 0, after.last_seq
+        records, pending, start = list(after.records), after.pending, after.valid_end
+    else:
+        whole = fsutil.read_regular(path, MAX_JOURNAL_SIZE, "journal")
+        if whole is None:
+            return None
+        data, start = whole, 0
+        if len(data) < _J_HEAD.size:
+            raise IntegrityError(f"the journal {path.name} is truncated")
+        magic, version, vid, device, base = _J_HEAD.unpack_from(data)
+        if magic != _J_MAGIC or version != _VERSION:
+            raise IntegrityError(f"{path.name} is not a FaceVault journal")
+        if vid != vault_id:
+            raise IntegrityError(f"the journal {path.name} belongs to another vault")
+        pos, seq, records, pending = _J_HEAD.size, base, [], 0
     while pos < len(data):
         if len(data) - pos < _FRAME.size:
             break  # torn tail
@@ -118,35 +128,54 @@ def read_journal(path: Path, vault_id: bytes, keys: KeyLookup) -> JournalRead | 
             pos = end
             continue
         try:
-            plain = aead_open(_frame_key(key, vault_id, device, f_seq), nonce,
+            plain = aead_open(_frame_key(key, vault_id, device), nonce,
                               data[pos + _FRAME.size : end], _frame_aad(vault_id, device, f_seq, epoch))
+            rec = from_row(json.loads(plain.decode("ascii")))
         except AuthenticationError:
             raise IntegrityError(f"a record in the journal {path.name} was modified",
                                  hint="Restore the vault folder from a backup.") from None
-        row = json.loads(plain.decode("ascii"))
-        rec = from_row(row)
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            raise IntegrityError(f"a record in the journal {path.name} is malformed") from None
         if rec.device != device.hex() or rec.seq != f_seq:
             raise IntegrityError(f"a record in the journal {path.name} names another writer")
         records.append(rec)
         seq = f_seq
         pos = end
-    return JournalRead(device, base, tuple(records), seq, pos, pending)
+    return JournalRead(device, base, tuple(records), seq, start + pos, pending)
 
 
-def new_journal(path: Path, vault_id: bytes, device: bytes, base_seq: int) -> None:
+def _read_from(path: Path, offset: int) -> bytes | None:
+    """The bytes of a journal from `offset` on (a regular file, never through a link)."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise fsutil.storage_error(exc, f"reading the journal {path.name}") from exc
+    with os.fdopen(fd, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if size > MAX_JOURNAL_SIZE:
+            raise IntegrityError(f"the vault's journal {path.name} is too large")
+        f.seek(offset)
+        return f.read(max(0, size - offset))
+
+
+def new_journal(path: Path, vault_id: bytes, device: bytes, base_seq: int) -> JournalRead:
     """Create (or replace) a device's journal holding no frames, starting after `base_seq`."""
     with fsutil.atomic_write(path, what="writing the vault journal") as out:
         out.write(_J_HEAD.pack(_J_MAGIC, _VERSION, vault_id, device, base_seq))
+    return JournalRead(device, base_seq, (), base_seq, _J_HEAD.size, 0)
 
 
 def append_frame(path: Path, vault_id: bytes, device: bytes, epoch: EpochId, epoch_key: bytes,
-                 record: Record, valid_end: int) -> None:
-    """Append one record (its seq is record.seq) and fsync. `valid_end`: where the readable
-    part of the file ends (a torn tail beyond it is cut off first)."""
+                 record: Record, valid_end: int) -> int:
+    """Append one record (its seq is record.seq) and fsync; returns the new end. `valid_end`:
+    where the readable part of the file ends (a torn tail beyond it is cut off first)."""
     plain = json.dumps(to_row(record), separators=(",", ":"), ensure_ascii=True,
                        allow_nan=False).encode("ascii")
     nonce = random_bytes(12)
-    body = aead_seal(_frame_key(epoch_key, vault_id, device, record.seq), nonce, plain,
+    body = aead_seal(_frame_key(epoch_key, vault_id, device), nonce, plain,
                      _frame_aad(vault_id, device, record.seq, epoch))
     frame = _FRAME.pack(len(body), epoch.number, epoch.writer, record.seq, nonce) + body
     try:
@@ -159,6 +188,7 @@ def append_frame(path: Path, vault_id: bytes, device: bytes, epoch: EpochId, epo
             fsutil.fsync_file(f)
     except OSError as exc:
         raise fsutil.storage_error(exc, "writing the vault journal") from exc
+    return valid_end + len(frame)
 
 
 @dataclass(frozen=True)

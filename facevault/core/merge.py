@@ -59,12 +59,92 @@ class View:
     dead: frozenset[str] = field(repr=False)
     lamport: int = 0
     records: dict[str, Record] = field(repr=False, default_factory=dict)  # live puts, moves
+    shown: dict[str, tuple[str, ...]] = field(repr=False, default_factory=dict)  # original -> display names
+    moves: dict[str, str] = field(repr=False, default_factory=dict)  # version -> its mv record
+    clean: bool = True  # no conflict copy needed a " 2" suffix (then `apply` is exact)
 
     def sorted_entries(self) -> list[Entry]:
         return [self.entries[n] for n in sorted(self.entries)]
 
     def conflicts(self) -> list[Entry]:
         return [e for e in self.sorted_entries() if e.conflict]
+
+    def apply(self, r: Record) -> View | None:
+        """The view with one more record, computed for the names it touches only; None when
+        that might differ from a full merge (a suffixed conflict copy, a name collision, a
+        record already superseded): the caller merges everything then."""
+        if not self.clean or r.version in self.records or r.version in self.dead:
+            return None
+        dead = self.dead | set(r.replaces)
+        if r.op == MV:
+            return self._apply_move(r)
+        if r.op == PUT and r.version in dead:
+            return None
+        affected = {self.records[v].name for v in r.replaces if v in self.records}
+        if r.op == PUT:
+            affected.add(r.name)
+        entries, heads, shown = dict(self.entries), dict(self.heads), dict(self.shown)
+        kept = dict(self.records)
+        moves = dict(self.moves)
+        groups: dict[str, list[Record]] = {}
+        for name in affected:
+            for display in shown.pop(name, ()):
+                del entries[display]
+            old = heads.pop(name, ())
+            groups[name] = [kept[v] for v in old if v not in dead]
+            for v in old:
+                if v in dead:
+                    kept.pop(v, None)
+                    mv = moves.pop(v, None)
+                    if mv is not None:
+                        kept.pop(mv, None)
+        if r.op == PUT:
+            groups.setdefault(r.name, []).append(r)
+            kept[r.version] = r
+        losers: list[Record] = []
+        for name, versions in groups.items():
+            if not versions:
+                continue
+            if name in entries:
+                return None  # the name is another group's conflict copy: a full merge sorts it out
+            versions.sort(key=_rank, reverse=True)
+            heads[name] = tuple(v.version for v in versions)
+            entries[name] = self._entry_of(versions[0], name, kept, moves)
+            shown[name] = (name,)
+            losers.extend(versions[1:])
+        for loser in sorted(losers, key=lambda x: (x.name, _rank(x))):
+            display = conflict_name(loser.name, loser.device_name, loser.time)
+            if display in entries:
+                return None
+            entries[display] = self._entry_of(loser, display, kept, moves)
+            shown[loser.name] = (*shown[loser.name], display)
+        return View(entries, heads, frozenset(dead), max(self.lamport, r.lamport), kept, shown,
+                    moves, True)
+
+    @staticmethod
+    def _entry_of(r: Record, display: str, kept: dict[str, Record], moves: dict[str, str]) -> Entry:
+        mv = moves.get(r.version)
+        return _entry(display, r, {r.version: kept[mv]} if mv is not None else {})
+
+    def _apply_move(self, r: Record) -> View | None:
+        target = self.records.get(r.target)
+        if target is None or target.op != PUT:
+            return None
+        current = self.moves.get(r.target)
+        if current is not None and _rank(self.records[current]) > _rank(r):
+            return None
+        kept = dict(self.records)
+        moves = dict(self.moves)
+        if current is not None:
+            kept.pop(current, None)
+        kept[r.version] = r
+        moves[r.target] = r.version
+        entries = dict(self.entries)
+        for display in self.shown.get(target.name, ()):
+            if entries[display].version == r.target:
+                entries[display] = _entry(display, target, {r.target: r})
+        return View(entries, self.heads, self.dead, max(self.lamport, r.lamport), kept,
+                    self.shown, moves, True)
 
     def shown_as(self, name: str) -> Entry | None:
         """The version a person sees under `name` (a file or a conflict copy): what a new
@@ -86,13 +166,13 @@ def conflict_name(original: str, device_name: str, when: float) -> str:
     return f"{head}{stem} (conflict, {who}, {day}){ext}"
 
 
-def merge(records: Iterable[Record], dead: Iterable[str] = ()) -> View:
-    """The view of a set of records (duplicates by version id are the same record)."""
+def merge(records: Iterable[Record], dead: Iterable[str] = (), lamport: int = 0) -> View:
+    """The view of a set of records (duplicates by version id are the same record).
+    `lamport`: a floor for the clock (what a snapshot had seen)."""
     by_id: dict[str, Record] = {}
     for r in records:
         by_id.setdefault(r.version, r)
     dead_set = set(dead)
-    lamport = 0
     for r in by_id.values():
         dead_set.update(r.replaces)
         if r.lamport > lamport:
@@ -108,27 +188,35 @@ def merge(records: Iterable[Record], dead: Iterable[str] = ()) -> View:
             live.setdefault(r.name, []).append(r)
     entries: dict[str, Entry] = {}
     heads: dict[str, tuple[str, ...]] = {}
+    shown: dict[str, list[str]] = {}
     losers: list[Record] = []
     kept: dict[str, Record] = {}
     for name, versions in live.items():
         versions.sort(key=_rank, reverse=True)
         heads[name] = tuple(v.version for v in versions)
         entries[name] = _entry(name, versions[0], moves)
+        shown[name] = [name]
         kept[versions[0].version] = versions[0]
         losers.extend(versions[1:])
+    clean = True
     for r in sorted(losers, key=lambda r: (r.name, _rank(r))):
         base = conflict_name(r.name, r.device_name, r.time)
-        shown, n = base, 1
-        while shown in entries:
+        display, n = base, 1
+        while display in entries:
             n += 1
+            clean = False
             dot = base.rfind(".") if base.rfind(".") > base.rfind(")") else -1
-            shown = f"{base[:dot]} {n}{base[dot:]}" if dot > 0 else f"{base} {n}"
-        entries[shown] = _entry(shown, r, moves)
+            display = f"{base[:dot]} {n}{base[dot:]}" if dot > 0 else f"{base} {n}"
+        entries[display] = _entry(display, r, moves)
+        shown[r.name].append(display)
         kept[r.version] = r
+    move_ids: dict[str, str] = {}
     for target, mv in moves.items():
         if target in kept:
             kept[mv.version] = mv
-    return View(entries, heads, frozenset(dead_set), lamport, kept)
+            move_ids[target] = mv.version
+    return View(entries, heads, frozenset(dead_set), lamport, kept,
+                {k: tuple(v) for k, v in shown.items()}, move_ids, clean)
 
 
 def _entry(shown: str, r: Record, moves: dict[str, Record]) -> Entry:

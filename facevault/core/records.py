@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -31,8 +30,7 @@ PUT = "put"
 DEL = "del"
 MV = "mv"
 MAX_NAME_BYTES = 1024
-_HEX32 = re.compile(r"\A[0-9a-f]{32}\Z")
-_EPOCH = re.compile(r"\A[0-9]{8}-[0-9a-f]{32}\Z")
+_HEX_DIGITS = "0123456789abcdef"
 _OPS = (PUT, DEL, MV)
 
 
@@ -81,37 +79,51 @@ def _bad(what: str) -> IntegrityError:
 
 
 def _is_int(v: object) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
+    return type(v) is int
+
+
+def _hex32(v: object) -> bool:
+    return type(v) is str and len(v) == 32 and not v.strip(_HEX_DIGITS)
+
+
+def _epoch_label(v: object) -> bool:
+    return (type(v) is str and len(v) == 41 and v[8] == "-" and v[:8].isdigit() and v[:8].isascii()
+            and not v[9:].strip(_HEX_DIGITS))
+
+
+def _finite(v: object) -> bool:
+    return (type(v) is float or type(v) is int) and math.isfinite(v)
 
 
 def from_row(row: object) -> Record:
-    """Parse and check one row; IntegrityError on anything malformed."""
-    if not isinstance(row, list) or len(row) != 15:
+    """Parse and check one row; IntegrityError on anything malformed. (Called once per
+    record at every open: plain type checks, no regular expressions.)"""
+    if type(row) is not list or len(row) != 15:
         raise _bad("shape")
     (version, op, name, replaces, lamport, device, seq, time, device_name, object_id, nonce,
      size, mtime, key_epoch, target) = row
-    if not isinstance(version, str) or not _HEX32.match(version) or op not in _OPS:
+    if not _hex32(version) or op not in _OPS:
         raise _bad("id or operation")
-    if not isinstance(name, str) or not name or "\x00" in name or len(name.encode("utf-8", "replace")) > MAX_NAME_BYTES:
+    if type(name) is not str or not name or "\x00" in name or (
+            len(name) > MAX_NAME_BYTES // 4 and len(name.encode("utf-8", "replace")) > MAX_NAME_BYTES):
         raise _bad("name")
-    if not isinstance(replaces, list) or not all(isinstance(v, str) and _HEX32.match(v) for v in replaces):
+    if type(replaces) is not list or not all(_hex32(v) for v in replaces):
         raise _bad("replaced versions")
     if not (_is_int(lamport) and lamport >= 0 and _is_int(seq) and seq >= 0 and _is_int(size) and size >= 0):
         raise _bad("counters")
-    if not isinstance(device, str) or not _HEX32.match(device) or not isinstance(device_name, str):
+    if not _hex32(device) or type(device_name) is not str:
         raise _bad("device")
-    for t in (time, mtime):
-        if not (_is_int(t) or isinstance(t, float)) or not math.isfinite(t):
-            raise _bad("time")
-    if op in (PUT, MV):
-        if not (isinstance(object_id, str) and _HEX32.match(object_id) and isinstance(nonce, str)
-                and _HEX32.match(nonce) and isinstance(key_epoch, str) and _EPOCH.match(key_epoch)):
+    if not (_finite(time) and _finite(mtime)):
+        raise _bad("time")
+    if op != DEL:
+        if not (_hex32(object_id) and _hex32(nonce) and _epoch_label(key_epoch)):
             raise _bad("object")
-    if op == MV and not (isinstance(target, str) and _HEX32.match(target)):
-        raise _bad("relocation")
+        if op == MV and not _hex32(target):
+            raise _bad("relocation")
+    elif object_id or nonce or key_epoch or target:
+        raise _bad("a removal with an object")
     return Record(version, op, name, tuple(replaces), lamport, device, seq, float(time),
-                  device_name[:64], str(object_id), str(nonce), size, float(mtime), str(key_epoch),
-                  str(target))
+                  device_name[:64], object_id, nonce, size, float(mtime), key_epoch, target)
 
 
 def encode_rows(records: Sequence[Record]) -> bytes:

@@ -11,7 +11,8 @@ May import: stdlib, facevault.core (folder, header, journal, merge, records), fa
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import os
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from facevault.core.folder import JOURNAL_DIR, SNAPSHOT_DIR, FolderScan
@@ -19,9 +20,9 @@ from facevault.core.header import EpochId
 from facevault.core.journal import JournalRead, Snapshot, read_journal, read_snapshot
 from facevault.core.merge import View, merge
 from facevault.core.records import Record
-from facevault.errors import IntegrityError
+from facevault.errors import Hint, IntegrityError
 
-__all__ = ["KeyRing", "State", "load_state"]
+__all__ = ["KeyRing", "State", "ReadCache", "load_state", "after_append"]
 
 
 @dataclass
@@ -52,34 +53,112 @@ class State:
     journal_frames: dict[str, int] = field(default_factory=dict)  # frames per journal file
 
 
-def load_state(folder: FolderScan, vault_id: bytes, ring: KeyRing, device: bytes) -> State:
+Sig = tuple[int, int, int]
+
+
+def _sig(path: Path) -> Sig | None:
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+@dataclass
+class ReadCache:
+    """What one open vault already read, by file: a reload re-reads only files that changed
+    (a journal that grew: only its new frames), and when nothing changed it merges nothing."""
+
+    items: dict[Path, tuple[Sig, object]] = field(default_factory=dict)
+    ring_size: int = -1
+    last: tuple[tuple[tuple[Path, Sig | None], ...], State] | None = None
+
+    def reset(self, ring: KeyRing) -> None:
+        if self.ring_size != len(ring.keys):  # a new key may open frames that were pending
+            self.items.clear()
+            self.last = None
+            self.ring_size = len(ring.keys)
+
+    def snapshot(self, path: Path, sig: Sig | None, vault_id: bytes, ring: KeyRing) -> Snapshot | None:
+        hit = self.items.get(path)
+        if sig is not None and hit is not None and hit[0] == sig:
+            return hit[1]  # type: ignore[return-value]
+        snap = read_snapshot(path, vault_id, ring.get)
+        if sig is not None:
+            self.items[path] = (sig, snap)
+        return snap
+
+    def journal(self, path: Path, sig: Sig | None, vault_id: bytes, ring: KeyRing) -> JournalRead | None:
+        hit = self.items.get(path)
+        if sig is not None and hit is not None:
+            old_sig, old = hit
+            if old_sig == sig:
+                return old  # type: ignore[return-value]
+            if isinstance(old, JournalRead) and old_sig[0] == sig[0] and sig[1] >= old.valid_end:
+                read = read_journal(path, vault_id, ring.get, after=old)  # it only grew
+                self.items[path] = (sig, read)
+                return read
+        read = read_journal(path, vault_id, ring.get)
+        if sig is not None:
+            self.items[path] = (sig, read)
+        return read
+
+    def appended(self, path: Path, read: JournalRead, state: State) -> None:
+        """This device appended to its journal, giving `state`: remember both without
+        reading the file again."""
+        sig = _sig(path)
+        if sig is None:
+            self.last = None
+            return
+        self.items[path] = (sig, read)
+        if self.last is not None and any(p == path for p, _s in self.last[0]):
+            self.last = (tuple((p, sig if p == path else s) for p, s in self.last[0]), state)
+        else:
+            self.last = None
+
+
+def load_state(folder: FolderScan, vault_id: bytes, ring: KeyRing, device: bytes,
+               cache: ReadCache | None = None) -> State:
+    """Every journal and snapshot in `folder` (and conflict copies of them) merged into one
+    view. IntegrityError when a journal starts after records no snapshot holds (they are
+    missing: a rolled-back or half-synced folder)."""
+    cache = cache if cache is not None else ReadCache()
+    cache.reset(ring)
+    snap_paths = list(folder.files(SNAPSHOT_DIR)) + [c for c, _o in folder.copies_in(SNAPSHOT_DIR)]
+    journal_paths = list(folder.files(JOURNAL_DIR)) + [c for c, _o in folder.copies_in(JOURNAL_DIR)]
+    sigs = tuple((p, _sig(p)) for p in snap_paths + journal_paths)
+    if cache.last is not None and cache.last[0] == sigs:
+        return cache.last[1]
+    copy_set = set(folder.copies)
     snapshots: list[Snapshot] = []
     journals: list[JournalRead] = []
     copies: list[Path] = []
-    for path in folder.files(SNAPSHOT_DIR):
-        snap = read_snapshot(path, vault_id, ring.get)
-        if snap is not None:
-            snapshots.append(snap)
-    for copy, _original in folder.copies_in(SNAPSHOT_DIR):
-        snap = read_snapshot(copy, vault_id, ring.get)
-        if snap is not None:
-            snapshots.append(snap)
-            copies.append(copy)
     own: JournalRead | None = None
-    for path in folder.files(JOURNAL_DIR):
-        read = read_journal(path, vault_id, ring.get)
+    sig_of = dict(sigs)
+    for path in snap_paths:
+        snap = cache.snapshot(path, sig_of[path], vault_id, ring)
+        if snap is not None:
+            snapshots.append(snap)
+            if path in copy_set:
+                copies.append(path)
+    for path in journal_paths:
+        read = cache.journal(path, sig_of[path], vault_id, ring)
         if read is None:
             continue
-        if path.stem != read.device.hex():
+        if path in copy_set:
+            copies.append(path)
+        elif path.stem != read.device.hex():
             raise IntegrityError(f"the journal {path.name} belongs to another device")
-        journals.append(read)
-        if read.device == device:
+        elif read.device == device:
             own = read
-    for copy, _original in folder.copies_in(JOURNAL_DIR):
-        read = read_journal(copy, vault_id, ring.get)
-        if read is not None:
-            journals.append(read)
-            copies.append(copy)
+        journals.append(read)
+    state = _combine(snapshots, journals, own, device, tuple(copies))
+    cache.last = (sigs, state)
+    return state
+
+
+def _combine(snapshots: list[Snapshot], journals: list[JournalRead], own: JournalRead | None,
+             device: bytes, copies: tuple[Path, ...]) -> State:
     covered: dict[str, int] = {}
     for snap in snapshots:
         for dev, seq in snap.frontier.items():
@@ -92,14 +171,29 @@ def load_state(folder: FolderScan, vault_id: bytes, ring: KeyRing, device: bytes
         if read.base_seq > covered.get(dev, 0):
             raise IntegrityError(
                 f"the journal of device {dev[:8]} starts after record {read.base_seq}, and no "
-                "snapshot in the folder holds the records before it: they are missing",
-                hint="Restore the vault folder from a backup, or sync it again.")
+                "snapshot in the folder holds the records before it: they are missing (the "
+                "folder is still syncing, or parts of it were rolled back)",
+                hint=Hint.WAIT_FOR_SYNC)
         heads[dev] = max(heads.get(dev, 0), read.last_seq)
         pending += read.pending
         frames[dev] = max(frames.get(dev, 0), len(read.records) + read.pending)
     records: list[Record] = [r for s in snapshots for r in s.records]
     records += [r for j in journals for r in j.records]
     dead = frozenset().union(*(s.dead for s in snapshots)) if snapshots else frozenset()
-    view = merge(records, dead)
+    view = merge(records, dead, max((s.lamport for s in snapshots), default=0))
     own_seq = heads.get(device.hex(), 0)
-    return State(view, heads, own, own_seq, pending, tuple(copies), frames)
+    return State(view, heads, own, own_seq, pending, copies, frames)
+
+
+def after_append(state: State, record: Record, read: JournalRead) -> State:
+    """The state once this device appended `record` (its journal is now `read`): the view
+    updated in place when that is exact (facevault.core.merge.View.apply), else merged."""
+    view = state.view.apply(record)
+    if view is None:
+        view = merge([*state.view.records.values(), record], state.view.dead, state.view.lamport)
+    heads = dict(state.heads)
+    heads[read.device.hex()] = record.seq
+    frames = dict(state.journal_frames)
+    frames[read.device.hex()] = len(read.records) + read.pending
+    return replace(state, view=view, heads=heads, own=read, own_seq=record.seq,
+                   journal_frames=frames)

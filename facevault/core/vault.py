@@ -28,11 +28,12 @@ from typing import BinaryIO, NamedTuple
 
 from facevault.core import fsutil
 from facevault.core.crypto import random_bytes
-from facevault.core.epochs import EpochKeys, HeaderSet, read_headers, unlock_headers, write_epoch
+from facevault.core.epochs import EpochKeys, HeaderSet, header_sigs, read_headers, read_headers_at, \
+    unlock_headers, write_epoch
 from facevault.core.facekey import DecodePolicy
 from facevault.core.factors import Factors
-from facevault.core.folder import HEADERS_DIR, JOURNAL_DIR, LOCK_NAME, OBJECTS_DIR, scan, \
-    v1_leftovers
+from facevault.core.folder import HEADERS_DIR, JOURNAL_DIR, LOCK_NAME, OBJECTS_DIR, STATE_ROLES, \
+    scan, v1_leftovers
 from facevault.core.header import EpochId, Header, commitment
 from facevault.core.journal import append_frame, new_journal
 from facevault.core.merge import Entry
@@ -41,7 +42,7 @@ from facevault.core.progress import ByteProgress, Sink, as_progress, run_to_end
 from facevault.core.records import DEL, MV, PUT, Record, check_name
 from facevault.core.sealing import SlotPlan, make_all
 from facevault.core.slots import Slot
-from facevault.core.state import KeyRing, State, load_state
+from facevault.core.state import KeyRing, ReadCache, State, after_append, load_state
 from facevault.core.unlocking import Opened
 from facevault.core.vault_objects import decrypt_object, object_path, reencrypt_object, write_object
 from facevault.errors import IntegrityError, StorageError, UsageError, VaultBusyError
@@ -62,16 +63,6 @@ class DeviceRef(NamedTuple):
     name: str
 
 
-def read_headers_at(path: Path) -> HeaderSet:
-    path = Path(path)
-    if not path.exists():
-        raise StorageError(f"no vault at {path}: the folder does not exist",
-                           hint="Check the path, or create a vault there first.")
-    if not path.is_dir():
-        raise IntegrityError(f"not a FaceVault vault: {path} is a file, not a vault folder")
-    return read_headers(scan(path))
-
-
 class OpenVault:
     """An unlocked version-2 vault. Build it with `create_vault` or `open_vault`."""
 
@@ -80,7 +71,10 @@ class OpenVault:
         self.device = device
         self._headers = headers
         self._keys: EpochKeys | None = keys
-        self._state = load_state(scan(self._root), headers.vault_id, keys.ring, device.id)
+        self._cache = ReadCache()
+        self._header_sigs = header_sigs(self._root)
+        self._state = load_state(scan(self._root, STATE_ROLES), headers.vault_id, keys.ring,
+                                 device.id, self._cache)
         self._lock = fsutil.FileLock(self._root / LOCK_NAME, busy_message=(
             f"the vault {self._root} is busy: another FaceVault process is changing it"))
         self._depth = 0
@@ -156,10 +150,13 @@ class OpenVault:
         return self._state.view.conflicts()
 
     def refresh(self) -> bool:
-        """Re-read the folder (another device may have synced changes). Returns False when a
-        newer epoch arrived: this device must unlock again to follow it."""
-        headers = read_headers(scan(self._root))
-        if headers.best.epoch > self.epoch and headers.best.epoch not in self._k.ring.keys:
+        """Re-read the folder (another device may have synced changes). Returns False when an
+        epoch this device holds no key for arrived (a slot change elsewhere, maybe at the same
+        time as one here): it must unlock again to follow it."""
+        sigs = header_sigs(self._root)
+        if sigs != self._header_sigs:
+            self._headers, self._header_sigs = read_headers(scan(self._root, STATE_ROLES)), sigs
+        if any(tip.epoch not in self._k.ring.keys for tip in self._headers.tips):
             return False
         self._reload()
         self._changed()
@@ -255,14 +252,19 @@ class OpenVault:
         """Append `record` to this device's journal (the commit point) and re-merge."""
         path = self._root / JOURNAL_DIR / f"{self.device.id.hex()}.fvj"
         own = self._state.own
+        if (own.last_seq if own is not None else 0) < self._state.own_seq:
+            # this device's journal is behind what the folder shows of it (a sync tool kept
+            # the newer copy as a conflict copy): a snapshot holds it all, the journal restarts
+            self.compact()
+            own = self._state.own
         if own is None:
-            (self._root / JOURNAL_DIR).mkdir(exist_ok=True)
-            new_journal(path, self.vault_id, self.device.id, record.seq - 1)
-            valid_end = len(open(path, "rb").read())
-        else:
-            valid_end = own.valid_end
-        append_frame(path, self.vault_id, self.device.id, self.epoch, self._k.key, record, valid_end)
-        self._reload()
+            (self._root / JOURNAL_DIR).mkdir(mode=0o700, exist_ok=True)
+            own = new_journal(path, self.vault_id, self.device.id, record.seq - 1)
+        end = append_frame(path, self.vault_id, self.device.id, self.epoch, self._k.key, record,
+                           own.valid_end)
+        read = replace(own, records=(*own.records, record), last_seq=record.seq, valid_end=end)
+        self._state = after_append(self._state, record, read)
+        self._cache.appended(path, read, self._state)
         self._changed()
         if self._state.journal_frames.get(self.device.id.hex(), 0) >= COMPACT_AFTER:
             self.compact()
@@ -366,7 +368,8 @@ class OpenVault:
             path = self._headers.paths.get(old.digest)
             if path is not None:
                 fsutil.remove_quietly(path)
-        self._headers = read_headers(scan(self._root))
+        self._headers = read_headers(scan(self._root, STATE_ROLES))
+        self._header_sigs = header_sigs(self._root)
         self._changed()
 
     # -- housekeeping ------------------------------------------------------------------------
@@ -389,7 +392,8 @@ class OpenVault:
             return collect(self, grace_seconds)
 
     def _reload(self) -> None:
-        self._state = load_state(scan(self._root), self.vault_id, self._k.ring, self.device.id)
+        self._state = load_state(scan(self._root, STATE_ROLES), self.vault_id, self._k.ring,
+                                 self.device.id, self._cache)
 
 
 def create_vault(path: Path, plans: Sequence[SlotPlan], *, mode: Mode | None,
@@ -413,7 +417,7 @@ def create_vault(path: Path, plans: Sequence[SlotPlan], *, mode: Mode | None,
     ring = KeyRing({})
     header, key = write_epoch(root, vault_id=vault_id, parents=[], device=device.id, mode=mode,
                               slots=slots, removed=[], ring=ring)
-    headers = read_headers(scan(root))
+    headers = read_headers(scan(root, STATE_ROLES))
     return OpenVault(root, device, headers, EpochKeys(header, key, ring, Opened(None)))
 
 
