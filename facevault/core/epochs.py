@@ -206,7 +206,7 @@ def write_epoch(
                          slots=slots, key=key, history=history, legacy_slots=legacy_slots,
                          legacy_master=legacy_master)
     folder = root / HEADERS_DIR
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(mode=0o700, exist_ok=True)
     header = parse_header(data)
     with fsutil.atomic_write(folder / header.file_name, replace=False,
                              what="writing the vault header") as out:

@@ -141,10 +141,12 @@ class _Writer:
 
 @contextlib.contextmanager
 def temp_file(folder: Path, suffix: str, what: str) -> Iterator[tuple[Path, BinaryIO]]:
-    """A new temporary file in `folder`, removed again unless the caller renamed it away."""
+    """A new owner-only (0600) temporary file in `folder`, removed again unless the caller
+    renamed it away."""
     tmp = folder / f"{TEMP_PREFIX}{secrets.token_hex(8)}{suffix}"
     try:
-        raw = open(tmp, "xb")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        raw = os.fdopen(fd, "wb")
     except OSError as exc:
         raise storage_error(exc, what) from exc
     try:

@@ -22,6 +22,7 @@ import functools
 import json
 import os
 import struct
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,7 +56,8 @@ _J_MAGIC = b"FVJRNL\x00\x00"
 _S_MAGIC = b"FVSNAP\x00\x00"
 _VERSION = 2
 _J_HEAD = struct.Struct(">8sH16s16sQ")
-_FRAME = struct.Struct(">II16sQ12s")  # length, epoch number, epoch writer, seq, nonce
+_FRAME_FIELDS = struct.Struct(">II16sQ12s")  # length, epoch number, epoch writer, seq, nonce
+_FRAME = struct.Struct(">II16sQ12sI")  # ... and a CRC-32 of those fields
 _S_HEAD = struct.Struct(">8sH16s16sI16s16s")
 _MAX_FRAME = 16 * 1024 * 1024
 
@@ -114,10 +116,13 @@ def read_journal(path: Path, vault_id: bytes, keys: KeyLookup,
     while pos < len(data):
         if len(data) - pos < _FRAME.size:
             break  # torn tail
-        length, e_num, e_writer, f_seq, nonce = _FRAME.unpack_from(data, pos)
+        length, e_num, e_writer, f_seq, nonce, crc = _FRAME.unpack_from(data, pos)
+        if zlib.crc32(data[pos : pos + _FRAME_FIELDS.size]) != crc:
+            raise IntegrityError(f"a record in the journal {path.name} was modified",
+                                 hint="Restore the vault folder from a backup.")
         end = pos + _FRAME.size + length
         if length > _MAX_FRAME or end > len(data):
-            break  # torn tail
+            break  # torn tail: a crash while appending (the frame header says more than is there)
         epoch = EpochId(e_num, e_writer)
         if f_seq != seq + 1:
             raise IntegrityError(f"the journal {path.name} skips or repeats a record")
@@ -177,7 +182,8 @@ def append_frame(path: Path, vault_id: bytes, device: bytes, epoch: EpochId, epo
     nonce = random_bytes(12)
     body = aead_seal(_frame_key(epoch_key, vault_id, device), nonce, plain,
                      _frame_aad(vault_id, device, record.seq, epoch))
-    frame = _FRAME.pack(len(body), epoch.number, epoch.writer, record.seq, nonce) + body
+    fields = _FRAME_FIELDS.pack(len(body), epoch.number, epoch.writer, record.seq, nonce)
+    frame = fields + struct.pack(">I", zlib.crc32(fields)) + body
     try:
         fd = os.open(path, os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0))
         with os.fdopen(fd, "r+b") as f:
