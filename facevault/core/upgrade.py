@@ -25,7 +25,7 @@ May import: stdlib, facevault.core, facevault.errors.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -51,6 +51,7 @@ from facevault.core.v1.secrets import entry_of, guesses
 from facevault.core.v1.slots import Slot as V1Slot
 from facevault.core.v1.slots import open_slot
 from facevault.core.v1.unlocking import _open_slots
+from facevault.core.vault_objects import object_path
 from facevault.core.vault import DeviceRef, OpenVault, open_vault, read_headers_at
 from facevault.errors import FaceVaultError, IntegrityError
 
@@ -60,20 +61,25 @@ UPGRADE_DEVICE = "0" * 32  # the writer of the records an upgrade makes
 _UPGRADE_NAME = "version 1"  # their device name (a conflict copy: "x (conflict, version 1, ...)")
 
 
-def upgrade_records(master: bytes, indexes: Iterable[v1_index.Index]) -> list[Record]:
-    """One put per distinct (name, object) of the version-1 indexes. Ids are derived from
-    M, the name and the object, so two devices upgrading one copy make the same records;
-    two indexes that disagree on a name (a sync conflict) leave two live versions, shown as
-    the file and a conflict copy."""
+def upgrade_records(master: bytes, indexes: Sequence[v1_index.Index],
+                    exists: Callable[[str], bool] = lambda _object_id: True) -> list[Record]:
+    """One put per distinct (name, object) of the version-1 indexes whose object is still
+    there (`exists`). Ids are derived from M, the name and the object, so two devices
+    upgrading one copy make the same records. The first index (index.fve) wins a name its
+    conflict copies disagree on (its puts carry a higher clock); the other versions are
+    shown as conflict copies."""
     epoch = upgrade_epoch(master, _vault_id_of(indexes))
     seen: dict[str, Record] = {}
-    for index in indexes:
+    for rank, index in enumerate(indexes):
         for e in index.entries:
+            if not exists(e.object_id):
+                continue  # replaced on the device that wrote this index: its object is gone
             version = hmac_sha256(master, b"FaceVault upgrade record\x00" + e.name.encode("utf-8")
                                   + b"\x00" + e.object_id.encode("ascii"))[:16].hex()
-            seen.setdefault(version, Record(version, PUT, e.name, (), 1, UPGRADE_DEVICE, 0,
-                                            float(e.mtime), _UPGRADE_NAME, e.object_id,
-                                            e.nonce.hex(), e.size, float(e.mtime), epoch.label))
+            seen.setdefault(version, Record(version, PUT, e.name, (), 2 if rank == 0 else 1,
+                                            UPGRADE_DEVICE, 0, float(e.mtime), _UPGRADE_NAME,
+                                            e.object_id, e.nonce.hex(), e.size, float(e.mtime),
+                                            epoch.label))
     return sorted(seen.values())
 
 
@@ -172,8 +178,8 @@ def upgrade_vault(root: Path, offer: Factors, *, device: bytes,
     slots: list[Slot] = [p.make() for p in plans]
     mode = mode_of_kinds(s.kind for s in head.slots)
     epoch = upgrade_epoch(master, head.vault_id)
-    records = upgrade_records(master, indexes)
-    snap = Snapshot(device, epoch, {}, 1, tuple(records), frozenset())
+    records = upgrade_records(master, indexes, lambda oid: object_path(root, oid).is_file())
+    snap = Snapshot(device, epoch, {}, 2, tuple(records), frozenset())
     (root / SNAPSHOT_DIR).mkdir(mode=0o700, exist_ok=True)
     write_snapshot(root / SNAPSHOT_DIR / f"{device.hex()}.fvs", head.vault_id, snap, master)
     ring = KeyRing({epoch: master})

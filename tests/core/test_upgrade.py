@@ -53,21 +53,31 @@ def _device() -> DeviceRef:
 
 
 def test_upgrade_keeps_every_file_and_the_index_conflict_copy(tmp_path: Path) -> None:
-    path = tmp_path / "v"
+    path, other = tmp_path / "v", tmp_path / "other"
     face, code = _make_v1(path)
-    old_index = (path / "index.fve").read_bytes()
+    shutil.copytree(path, other)
+    before = {p.name for p in (other / "objects").iterdir()}
+    w = open_v1(other, Factors(RecoveryFactor(code)))  # the other device, before the sync
+    w.add_bytes("d.txt", b"four")
+    w.add_bytes("b.txt", b"two, edited there", overwrite=True)
+    w.close()
     v = open_v1(path, Factors(RecoveryFactor(code)))
     v.add_bytes("c.txt", b"three")
     v.add_bytes("a.txt", b"one, edited", overwrite=True)
     v.close()
-    # the sync tool kept the other device's index (which had b.txt edited) as a copy
-    (path / "index.sync-conflict-20261201-101010-ABCDEFG.fve").write_bytes(old_index)
+    # the sync tool brought the other device's objects, and kept its index as a conflict copy
+    for obj in (other / "objects").iterdir():
+        if obj.name not in before:  # new there (a deletion here stays a deletion)
+            shutil.copy2(obj, path / "objects" / obj.name)
+    shutil.copy2(other / "index.fve", path / "index.sync-conflict-20261201-101010-ABCDEFG.fve")
     vault = open_upgraded(path, _probe(face), device=_device())
-    assert is_v2(path) and not (path / "vault.fvh").exists() and not (path / "index.fve").exists()
-    assert not list(path.glob("index*"))
+    assert is_v2(path) and not (path / "vault.fvh").exists() and not list(path.glob("index*"))
     names = sorted(e.name for e in vault.entries())
-    assert names[1:] == ["a.txt", "b.txt", "c.txt"] and "conflict" in names[0]
-    assert vault.read_bytes("a.txt") == b"one, edited"
+    assert [n for n in names if "conflict" not in n] == ["a.txt", "b.txt", "c.txt", "d.txt"]
+    (copy,) = [e for e in vault.entries() if e.conflict]  # b.txt edited on both sides
+    assert copy.original == "b.txt" and vault.read_bytes(copy.name) == b"two, edited there"
+    assert vault.read_bytes("b.txt") == b"two"  # this device's index wins the name
+    assert vault.read_bytes("a.txt") == b"one, edited" and vault.read_bytes("d.txt") == b"four"
     assert [s.kind for s in vault.header.slots] == [Kind.FACE]  # the face that opened it, made again
     assert [s.kind for s in vault.header.legacy_slots] == [Kind.RECOVERY]  # kept until a revocation
     again = open_vault(path, Factors(RecoveryFactor(code)), device=_device())  # through the bridge
