@@ -1,12 +1,13 @@
 """The unlocked vault: a table of files (name, size, modified) with add, open, extract,
-delete, a filter box, progress with cancel for large files, and the lock button.
+delete, a filter box, progress with cancel for large files, and the lock button. It
+follows the folder as a sync tool changes it (gui.sync_view.FolderWatcher), marks conflict
+copies and says what they are, and says when keys changed on another computer.
 
 Open (also a double-click or Enter) extracts the file to a private temporary folder (0700,
 services.desktop.PrivateCopies) and hands it to the desktop's default application; those
 copies are deleted when the vault locks or the app quits, and the page says so.
 
-`EntriesModel` is a small QAbstractTableModel over a plain list of entries (anything with
-name, size and mtime). File work runs in a worker, one operation at a time (an OpenVault
+The table is gui.entries_model.EntriesModel. File work runs in a worker, one operation at a time (an OpenVault
 is not thread-safe); cancelling closes the generator, which leaves the vault unchanged.
 
 May import: PySide6, stdlib, facevault.errors, facevault.gui.
@@ -15,13 +16,10 @@ May import: PySide6, stdlib, facevault.errors, facevault.gui.
 from __future__ import annotations
 
 from collections.abc import Generator, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt, Signal,
-)
+from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QProgressBar, QPushButton,
@@ -29,71 +27,15 @@ from PySide6.QtWidgets import (
 )
 
 from facevault.gui.context import AppContext
+from facevault.gui.dialogs import status_of
 from facevault.gui.enroll_page import heading
+from facevault.gui.entries_model import EntriesModel
+from facevault.gui.sync_view import Banner, FolderWatcher
 from facevault.gui.workers import Task
 from facevault.services.desktop import PrivateCopies
 from facevault.services.progress import ByteProgress, Progress, Stage, StageProgress
 
-__all__ = ["EntriesModel", "BrowserPage", "human_size"]
-
-AnyIndex = QModelIndex | QPersistentModelIndex
-
-
-def human_size(n: int) -> str:
-    size = float(n)
-    for unit in ("bytes", "KB", "MB", "GB", "TB"):
-        if size < 1024 or unit == "TB":
-            return f"{int(size)} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} bytes"
-
-
-class EntriesModel(QAbstractTableModel):
-    HEADERS = ("Name", "Size", "Modified")
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._rows: list[Any] = []
-
-    def set_entries(self, entries: Sequence[Any]) -> None:
-        self.beginResetModel()
-        self._rows = list(entries)
-        self.endResetModel()
-
-    def entry(self, row: int) -> Any:
-        return self._rows[row]
-
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
-
-    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        e = self._rows[index.row()]
-        col = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            if col == 0:
-                return e.name
-            if col == 1:
-                return human_size(e.size)
-            return datetime.fromtimestamp(e.mtime).strftime("%Y-%m-%d %H:%M")
-        if role == Qt.ItemDataRole.UserRole:  # sort key
-            return (e.name.lower(), e.size, e.mtime)[col]
-        if role == Qt.ItemDataRole.TextAlignmentRole and col == 1:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{e.name}\n{e.size} bytes"
-        return None
-
+__all__ = ["BrowserPage"]
 
 class BrowserPage(QWidget):
     lock_requested = Signal()
@@ -163,6 +105,12 @@ class BrowserPage(QWidget):
         pr.addWidget(self.cancel_button)
         self.progress_row.hide()
         self.status = QLabel("Drop files here to add them.")
+        self.banner = Banner()  # keys changed elsewhere, or the folder can no longer be read
+        self.conflict_note = Banner()
+        self.watcher = FolderWatcher(self)
+        self.watcher.changed.connect(self.folder_changed)
+        self._refreshing = False
+        self._refresh_again = False
 
         top = QHBoxLayout()
         top.addWidget(self.title, 1)
@@ -179,6 +127,8 @@ class BrowserPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(tools)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.conflict_note)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.progress_row)
         layout.addWidget(self.status)
@@ -196,26 +146,90 @@ class BrowserPage(QWidget):
         self.vault = vault
         self.title.setText(Path(vault.path).name)
         self.filter.clear()
+        self.banner.clear()
         self.reload()
+        self.watcher.watch(Path(vault.path))
         self.table.setFocus()
 
     def clear(self) -> None:
         """Forget the vault and delete the temporary copies of files opened from it."""
         self.cancel()
+        self.watcher.stop()
         self.vault = None
+        self.banner.clear()
         self.model.set_entries([])
         self.copies.clear()
 
     def reload(self) -> None:
         if self.vault is not None:
-            self.model.set_entries(self.vault.entries())
+            entries = self.vault.entries()
+            self.model.set_entries(entries)
             n = self.model.rowCount()
             self.status.setText(f"{n} file{'s' if n != 1 else ''}. Drop files here to add them.")
+            self._show_conflicts([e for e in entries if getattr(e, "conflict", False)])
         self._update_buttons()
+
+    def _show_conflicts(self, copies: list[Any]) -> None:
+        if not copies:
+            self.conflict_note.clear()
+            return
+        first = copies[0]
+        what = (f"\u201c{first.original}\u201d was changed on two computers" if len(copies) == 1
+                else f"{len(copies)} files were changed on two computers")
+        self.conflict_note.show_message(
+            f"{what} before they synced, and both versions were kept: the other version is "
+            f"shown as \u201c{first.name}\u201d{' and so on' if len(copies) > 1 else ''}. Open "
+            "both, keep the one you want and delete the other.")
+
+    # -- changes that arrive from other computers -----------------------------------------
+
+    def folder_changed(self) -> None:
+        """The watcher saw the folder change: re-read it in a worker (unless busy: then
+        right after)."""
+        if self.vault is None:
+            return
+        if self.busy:
+            self._refresh_again = True
+            return
+        vault = self.vault
+        self._refreshing = True
+        self._update_buttons()
+        self.ctx.tasks.call(vault.refresh, on_done=lambda ok: self._refreshed(vault, ok),
+                            on_error=lambda exc: self._refresh_failed(vault, exc))
+
+    def _refreshed(self, vault: Any, ok: bool) -> None:
+        self._refreshing = False
+        if vault is not self.vault:
+            return
+        if ok:
+            before = self.model.rowCount()
+            self.reload()
+            if self.model.rowCount() != before:
+                self.status.setText(f"Updated from the synced folder: {self.model.rowCount()} files.")
+        else:
+            self.banner.show_message(
+                "This vault's key slots changed on another computer (a new recovery code, a "
+                "re-enrollment, or a device added or removed). Unlock it again to see what "
+                "was added there.", "&Unlock again", self.lock_requested.emit)
+            self._update_buttons()
+        self._refresh_pending()
+
+    def _refresh_failed(self, vault: Any, exc: BaseException) -> None:
+        self._refreshing = False
+        if vault is self.vault:
+            self.banner.show_message(f"The synced folder cannot be read now: {status_of(exc)}",
+                                     "&Lock", self.lock_requested.emit)
+            self._update_buttons()
+        self._refresh_pending()
+
+    def _refresh_pending(self) -> None:
+        if self._refresh_again and not self.busy:
+            self._refresh_again = False
+            self.folder_changed()
 
     @property
     def busy(self) -> bool:
-        return self._task is not None
+        return self._task is not None or self._refreshing
 
     def selected_names(self) -> list[str]:
         rows = {self.proxy.mapToSource(i).row() for i in self.table.selectionModel().selectedRows()}
@@ -252,12 +266,14 @@ class BrowserPage(QWidget):
             else:  # nothing in the vault changed: keep the selection
                 self._update_buttons()
                 then()
+            self._refresh_pending()
 
         def failed(exc: BaseException) -> None:
             self._task = None
             self.progress_row.hide()
             self.reload()
             self.ctx.dialogs.error(self, exc)
+            self._refresh_pending()
 
         self._task = self.ctx.tasks.run(make_gen, on_yield=self._progress, on_done=finish,
                                         on_error=failed, latest_only=True)

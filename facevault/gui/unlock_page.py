@@ -5,6 +5,9 @@ With liveness on (the default) the camera first runs the blink-and-turn challeng
 little to your left", "Now look straight at the camera") and the time left, and nothing is
 decoded before it passed. A failed challenge says why and offers "Try again".
 
+A folder this computer refuses (swapped, rolled back, downgraded: services.trust) gets a
+banner saying what changed, and "Trust this folder…" for a deliberate restore.
+
 A face + passphrase vault asks for the passphrase first; a face + device vault takes this
 computer's keyring secret along with the face. "Use recovery code" is always there, "Use
 this device" only when the vault has a device slot.
@@ -15,19 +18,21 @@ May import: PySide6, stdlib, facevault.services, facevault.errors, facevault.gui
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from collections.abc import Generator
+from dataclasses import replace
+from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from facevault.core.factors import DeviceFactor, Factors, PassphraseFactor, RecoveryFactor
 from facevault.core.modes import Mode
-from facevault.errors import FaceVaultError, NotRecognisedError
+from facevault.errors import FaceVaultError, NotRecognisedError, TrustError
 from facevault.gui.context import AppContext
 from facevault.gui.dialogs import status_of
 from facevault.gui.enroll_page import heading
 from facevault.gui.face_panel import FacePanel
+from facevault.gui.sync_view import Banner
 from facevault.services.progress import ChallengeProgress, FrameProgress, Progress, StageProgress
 from facevault.services.unlock import LockedVault, Unlocked, challenge_unlock, live_unlock
 
@@ -84,6 +89,7 @@ class UnlockPage(QWidget):
         self.mode_note = QLabel()
         self.mode_note.setWordWrap(True)
         self.mode_note.hide()
+        self.refused = Banner()  # a folder this computer does not trust (swapped, rolled back)
 
         self.code_edit = QLineEdit()
         self.code_edit.setPlaceholderText("XXXXX-XXXXX-XXXXX-XXXXX-XXXXX-XXXXX")
@@ -100,6 +106,7 @@ class UnlockPage(QWidget):
             buttons.addWidget(b)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
+        layout.addWidget(self.refused)
         layout.addWidget(self.mode_note)
         layout.addWidget(self.pass_row)
         layout.addWidget(self.face, 1)
@@ -123,12 +130,20 @@ class UnlockPage(QWidget):
         self.code_edit.clear()
         self.pass_edit.clear()
         self.locked = None
+        self.refused.clear()
         try:
-            self.locked = LockedVault.read(self.path)  # the one read of the header
+            locked = LockedVault.read(self.path)  # the one read of the headers (and the pin)
+        except TrustError as exc:
+            self._refuse(exc)
+            return
         except FaceVaultError as exc:
             self.ctx.dialogs.error(self, exc)
             self.cancelled.emit()
             return
+        self._prepare(locked)
+
+    def _prepare(self, locked: LockedVault) -> None:
+        self.locked = locked
         self.mode = self.locked.mode
         self.device_button.setVisible(self.locked.has_device_slot)
         notes = {
@@ -149,6 +164,32 @@ class UnlockPage(QWidget):
             self.pass_edit.setFocus()
             return
         self.start()
+
+    def _refuse(self, exc: TrustError) -> None:
+        """This computer refuses the folder: say what changed and offer to trust it."""
+        self.face.stop()
+        self._busy = False
+        self.face.view.clear("Refused")
+        self.face.set_status("Nothing was opened.")
+        self.retry_button.hide()
+        self.refused.show_message(status_of(exc), "&Trust this folder…", self.trust_folder)
+
+    def trust_folder(self) -> None:
+        """Accept the folder as it is now (after a restore from a backup, or a change made
+        on another computer), then unlock it as usual."""
+        if self.path is None or not self.ctx.dialogs.confirm(
+                self, "Trust this folder?",
+                "Trust this vault folder as it is now? Do this only if you restored it from a "
+                "backup yourself, put another vault here on purpose, or changed how it opens on "
+                "another computer. FaceVault then refuses older copies of it from here on."):
+            return
+        try:
+            locked = LockedVault.read(self.path, check=False)
+        except FaceVaultError as exc:
+            self.ctx.dialogs.error(self, exc)
+            return
+        self.refused.clear()
+        self._prepare(replace(locked, trusting=True))
 
     def _face_offer(self) -> Factors | None:
         """The second factor to go with the face, or None when it cannot be had."""
@@ -241,7 +282,9 @@ class UnlockPage(QWidget):
         self.face.progress.setValue(0)
         self.retry_button.show()
         self.retry_button.setFocus()
-        if not isinstance(exc, NotRecognisedError):
+        if isinstance(exc, TrustError):
+            self._refuse(exc)
+        elif not isinstance(exc, NotRecognisedError):
             self.ctx.dialogs.error(self, exc)
 
     def _show_code_entry(self) -> None:
@@ -277,7 +320,9 @@ class UnlockPage(QWidget):
         self._busy = False
         self.face.set_status(status_of(exc))
         self.retry_button.show()
-        if not isinstance(exc, NotRecognisedError):
+        if isinstance(exc, TrustError):
+            self._refuse(exc)
+        elif not isinstance(exc, NotRecognisedError):
             self.ctx.dialogs.error(self, exc)
 
     def cancel(self) -> None:

@@ -67,6 +67,7 @@ class LockedVault:
     v1: V1Header | None = field(repr=False, default=None)
     pin: Pin | None = field(repr=False, default=None)
     pins: PinStore | None = field(repr=False, default=None)
+    trusting: bool = False  # `trust`: the person accepts the folder as it is (see open)
 
     @classmethod
     def read(cls, path: Path, pins: PinStore | None = None, *, check: bool = True) -> LockedVault:
@@ -161,6 +162,7 @@ class LockedVault:
         """Open with `offer`; TrustError (nothing opened) when the folder is not the vault
         this computer pinned, is older than it, or in a weaker mode. `trust`: accept the
         folder as it is and pin it afresh (a deliberate restore from a backup)."""
+        trust = trust or self.trusting
         device = device or this_device()
         if self.headers is None and keep_v1:
             from facevault.core.v1.vault import open_vault as open_v1

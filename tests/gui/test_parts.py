@@ -13,7 +13,7 @@ import pytest
 from PySide6.QtCore import QSortFilterProxyModel, Qt, QThreadPool
 
 from facevault.errors import NotRecognisedError
-from facevault.gui.browser_page import EntriesModel, human_size
+from facevault.gui.entries_model import EntriesModel, human_size
 from facevault.gui.recovery_panel import RecoveryCodePanel
 from facevault.gui.workers import SyncPool, Tasks
 from facevault.services.settings import Settings, SettingsStore
