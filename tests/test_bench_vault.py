@@ -22,3 +22,13 @@ def test_bench_vault_small(tmp_path: Path, capsys) -> None:
     assert abs(default["bits"] - 115.4) < 0.1
     assert default["dictionary"]["0.0001"] == default["kdf_seconds"] / 1e-4
     assert [p for p in tmp_path.iterdir() if p.name.startswith("fv-bench-")] == []
+
+
+def test_bench_sync_small(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "s.json"
+    assert main(["bench", "sync", "--entries", "50", "--entries", "200", "--records", "20", "--repeats", "1",
+                 "--workdir", str(tmp_path), "--json", str(out)]) == 0
+    assert "beyond KDF" in capsys.readouterr().out
+    data = json.loads(out.read_text())
+    assert [p["entries"] for p in data["open"]] == [50, 200]
+    assert all(p["open_ms"] > p["unlock_ms"] > 0 and p["peak_rss_mib"] > 10 for p in data["open"])

@@ -1,4 +1,4 @@
-"""Two devices and a real Syncthing pair on 127.0.0.1 (tests.helpers.syncthing: discovery,
+"""Two devices and a real Syncthing pair on 127.0.0.1 (facevault.bench.syncthing: discovery,
 relays, NAT traversal and reporting off). At least 100 random operations (add, overwrite,
 remove, a new recovery code, a re-enrollment, compaction, re-encryption) with syncing
 paused in between; after convergence both devices list the same entries, every byte equals
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import syncthing
+from facevault.bench import syncthing
 from tests.helpers.world import World, copies_in, play
 
 pytestmark = pytest.mark.skipif(syncthing.available() is not None,

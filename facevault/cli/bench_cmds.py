@@ -23,6 +23,7 @@ __all__ = ["register", "cmd_speed", "cmd_lfw"]
 BENCH_MODULES: tuple[str, ...] = (
     "facevault.cli.bench_accuracy_cmds",
     "facevault.cli.bench_vault_cmds",
+    "facevault.cli.bench_sync_cmds",
     "facevault.cli.bench_liveness_cmds",
 )
 

@@ -27,10 +27,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+
 from facevault.core import fsutil
-from facevault.core.crypto import AuthenticationError, aead_open, aead_seal, hkdf_sha256, random_bytes
+from facevault.core.crypto import aead_seal, hkdf_sha256, random_bytes
 from facevault.core.header import EpochId
-from facevault.core.records import Record, from_row, to_row
+from facevault.core.records import Record, from_packed, from_rows, to_packed, to_row
 from facevault.core.stream import open_blob, seal_blob
 from facevault.errors import IntegrityError
 
@@ -45,6 +48,8 @@ __all__ = [
     "append_frame",
     "new_journal",
     "read_snapshot",
+    "snapshot_frontier",
+    "MAX_FRONTIER_SIZE",
     "write_snapshot",
 ]
 
@@ -58,7 +63,8 @@ _VERSION = 2
 _J_HEAD = struct.Struct(">8sH16s16sQ")
 _FRAME_FIELDS = struct.Struct(">II16sQ12s")  # length, epoch number, epoch writer, seq, nonce
 _FRAME = struct.Struct(">II16sQ12sI")  # ... and a CRC-32 of those fields
-_S_HEAD = struct.Struct(">8sH16s16sI16s16s")
+_S_HEAD = struct.Struct(">8sH16s16sI16s16s")  # then u32 L and L bytes: the frontier, in clear
+MAX_FRONTIER_SIZE = 1024 * 1024
 _MAX_FRAME = 16 * 1024 * 1024
 
 KeyLookup = Callable[[EpochId], "bytes | None"]
@@ -76,6 +82,11 @@ class JournalRead:
     last_seq: int
     valid_end: int
     pending: int
+    readable_seq: int = -1  # the last seq before the first frame not readable here (-1: last_seq)
+
+    @property
+    def readable(self) -> int:
+        return self.last_seq if self.readable_seq < 0 else self.readable_seq
 
 
 @functools.lru_cache(maxsize=64)
@@ -100,6 +111,7 @@ def read_journal(path: Path, vault_id: bytes, keys: KeyLookup,
             return None
         device, base, pos, seq = after.device, after.base_seq, 0, after.last_seq
         records, pending, start = list(after.records), after.pending, after.valid_end
+        readable = after.readable_seq
     else:
         whole = fsutil.read_regular(path, MAX_JOURNAL_SIZE, "journal")
         if whole is None:
@@ -113,6 +125,11 @@ def read_journal(path: Path, vault_id: bytes, keys: KeyLookup,
         if vid != vault_id:
             raise IntegrityError(f"the journal {path.name} belongs to another vault")
         pos, seq, records, pending = _J_HEAD.size, base, [], 0
+        readable = -1
+    plains: list[bytes] = []
+    seqs: list[int] = []
+    ciphers: dict[EpochId, ChaCha20Poly1305 | None] = {}
+    dev_hex = device.hex()
     while pos < len(data):
         if len(data) - pos < _FRAME.size:
             break  # torn tail
@@ -123,30 +140,37 @@ def read_journal(path: Path, vault_id: bytes, keys: KeyLookup,
         end = pos + _FRAME.size + length
         if length > _MAX_FRAME or end > len(data):
             break  # torn tail: a crash while appending (the frame header says more than is there)
-        epoch = EpochId(e_num, e_writer)
         if f_seq != seq + 1:
             raise IntegrityError(f"the journal {path.name} skips or repeats a record")
-        key = keys(epoch)
-        if key is None:
+        epoch = EpochId(e_num, e_writer)
+        if epoch not in ciphers:
+            key = keys(epoch)
+            ciphers[epoch] = ChaCha20Poly1305(_frame_key(key, vault_id, device)) if key is not None else None
+        cipher = ciphers[epoch]
+        if cipher is None:
+            if readable < 0:
+                readable = seq
             pending += 1
-            seq = f_seq
-            pos = end
-            continue
-        try:
-            plain = aead_open(_frame_key(key, vault_id, device), nonce,
-                              data[pos + _FRAME.size : end], _frame_aad(vault_id, device, f_seq, epoch))
-            rec = from_row(json.loads(plain.decode("ascii")))
-        except AuthenticationError:
-            raise IntegrityError(f"a record in the journal {path.name} was modified",
-                                 hint="Restore the vault folder from a backup.") from None
-        except (UnicodeDecodeError, ValueError, RecursionError):
-            raise IntegrityError(f"a record in the journal {path.name} is malformed") from None
-        if rec.device != device.hex() or rec.seq != f_seq:
-            raise IntegrityError(f"a record in the journal {path.name} names another writer")
-        records.append(rec)
+        else:
+            try:
+                plains.append(cipher.decrypt(nonce, data[pos + _FRAME.size : end],
+                                             _frame_aad(vault_id, device, f_seq, epoch)))
+            except InvalidTag:
+                raise IntegrityError(f"a record in the journal {path.name} was modified",
+                                     hint="Restore the vault folder from a backup.") from None
+            seqs.append(f_seq)
         seq = f_seq
         pos = end
-    return JournalRead(device, base, tuple(records), seq, start + pos, pending)
+    if plains:  # one parse and one check for all the new frames
+        try:
+            rows = json.loads(b"[" + b",".join(plains) + b"]")
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            raise IntegrityError(f"a record in the journal {path.name} is malformed") from None
+        new = from_rows(rows)
+        if any(r.device != dev_hex or r.seq != q for r, q in zip(new, seqs)):
+            raise IntegrityError(f"a record in the journal {path.name} names another writer")
+        records.extend(new)
+    return JournalRead(device, base, tuple(records), seq, start + pos, pending, readable)
 
 
 def _read_from(path: Path, offset: int) -> bytes | None:
@@ -213,16 +237,54 @@ def _snap_key(epoch_key: bytes, vault_id: bytes, device: bytes, nonce: bytes) ->
 
 def write_snapshot(path: Path, vault_id: bytes, snap: Snapshot, epoch_key: bytes) -> None:
     doc = {"frontier": snap.frontier, "lamport": snap.lamport, "dead": sorted(snap.dead),
-           "records": [to_row(r) for r in snap.records]}
+           "records": to_packed(snap.records)}
     plain = json.dumps(doc, separators=(",", ":"), sort_keys=True, ensure_ascii=True,
                        allow_nan=False).encode("ascii")
     nonce = random_bytes(16)
+    frontier = json.dumps(snap.frontier, separators=(",", ":"), sort_keys=True).encode("ascii")
     head = _S_HEAD.pack(_S_MAGIC, _VERSION, vault_id, snap.device, snap.epoch.number,
-                        snap.epoch.writer, nonce)
+                        snap.epoch.writer, nonce) + struct.pack(">I", len(frontier)) + frontier
     body = seal_blob(_snap_key(epoch_key, vault_id, snap.device, nonce), head + plain)
     with fsutil.atomic_write(path, what="writing the vault snapshot") as out:
         out.write(head)
         out.write(body)
+
+
+def _snapshot_head(data: bytes, name: str, vault_id: bytes) -> tuple[bytes, bytes, EpochId, bytes, dict[str, int]]:
+    """(head bytes, device, epoch, nonce, frontier) of a snapshot, unauthenticated."""
+    if len(data) < _S_HEAD.size + 4:
+        raise IntegrityError(f"the snapshot {name} is truncated")
+    magic, version, vid, device, e_num, e_writer, nonce = _S_HEAD.unpack_from(data)
+    if magic != _S_MAGIC or version != _VERSION or vid != vault_id:
+        raise IntegrityError(f"{name} is not a snapshot of this vault")
+    (n,) = struct.unpack_from(">I", data, _S_HEAD.size)
+    end = _S_HEAD.size + 4 + n
+    if n > MAX_FRONTIER_SIZE or len(data) < end:
+        raise IntegrityError(f"the snapshot {name} is truncated")
+    try:
+        raw = json.loads(data[_S_HEAD.size + 4 : end].decode("ascii"))
+        frontier = {str(k): int(v) for k, v in raw.items()}
+    except (UnicodeDecodeError, ValueError, AttributeError, TypeError):
+        raise IntegrityError(f"the snapshot {name} is malformed") from None
+    return data[:end], device, EpochId(e_num, e_writer), nonce, frontier
+
+
+def snapshot_frontier(path: Path, vault_id: bytes) -> dict[str, int] | None:
+    """How far into each device's journal the snapshot at `path` reaches, from its header
+    alone (unauthenticated: read_snapshot checks it); None when absent."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise fsutil.storage_error(exc, f"reading the snapshot {path.name}") from exc
+    with os.fdopen(fd, "rb") as f:
+        data = f.read(_S_HEAD.size + 4 + MAX_FRONTIER_SIZE)
+    head_len = _S_HEAD.size + 4
+    if len(data) >= head_len:
+        data = data[: head_len + struct.unpack_from(">I", data, _S_HEAD.size)[0]]
+    return _snapshot_head(data, path.name, vault_id)[4]
 
 
 def read_snapshot(path: Path, vault_id: bytes, keys: KeyLookup) -> Snapshot | None:
@@ -230,18 +292,12 @@ def read_snapshot(path: Path, vault_id: bytes, keys: KeyLookup) -> Snapshot | No
     data = fsutil.read_regular(path, MAX_SNAPSHOT_SIZE, "snapshot")
     if data is None:
         return None
-    if len(data) < _S_HEAD.size:
-        raise IntegrityError(f"the snapshot {path.name} is truncated")
-    magic, version, vid, device, e_num, e_writer, nonce = _S_HEAD.unpack_from(data)
-    if magic != _S_MAGIC or version != _VERSION or vid != vault_id:
-        raise IntegrityError(f"{path.name} is not a snapshot of this vault")
-    epoch = EpochId(e_num, e_writer)
+    head, device, epoch, nonce, head_frontier = _snapshot_head(data, path.name, vault_id)
     key = keys(epoch)
     if key is None:
         return None
-    head = data[: _S_HEAD.size]
     try:
-        plain = open_blob(_snap_key(key, vault_id, device, nonce), data[_S_HEAD.size:])
+        plain = open_blob(_snap_key(key, vault_id, device, nonce), data[len(head):])
     except IntegrityError:
         raise IntegrityError(f"the snapshot {path.name} was modified",
                              hint="Restore the vault folder from a backup.") from None
@@ -250,7 +306,9 @@ def read_snapshot(path: Path, vault_id: bytes, keys: KeyLookup) -> Snapshot | No
     try:
         doc = json.loads(plain[len(head):].decode("ascii"))
         frontier = {str(k): int(v) for k, v in doc["frontier"].items()}
-        records = tuple(from_row(r) for r in doc["records"])
+        if frontier != head_frontier:
+            raise ValueError("frontier")
+        records = from_packed(doc["records"])
         dead = frozenset(str(v) for v in doc["dead"])
         lamport = int(doc["lamport"])
     except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):

@@ -11,13 +11,14 @@ May import: stdlib, facevault.core (folder, header, journal, merge, records), fa
 
 from __future__ import annotations
 
+import gc
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from facevault.core.folder import JOURNAL_DIR, SNAPSHOT_DIR, FolderScan
 from facevault.core.header import EpochId
-from facevault.core.journal import JournalRead, Snapshot, read_journal, read_snapshot
+from facevault.core.journal import JournalRead, Snapshot, read_journal, read_snapshot, snapshot_frontier
 from facevault.core.merge import View, merge
 from facevault.core.records import Record
 from facevault.errors import Hint, IntegrityError
@@ -51,6 +52,7 @@ class State:
     pending: int  # records not readable here yet (their epoch's header has not arrived)
     copies: tuple[Path, ...]  # conflict copies whose records are in the view
     journal_frames: dict[str, int] = field(default_factory=dict)  # frames per journal file
+    frontier: dict[str, int] = field(default_factory=dict)  # device hex -> last seq read with every record before it
 
 
 Sig = tuple[int, int, int]
@@ -78,6 +80,16 @@ class ReadCache:
             self.items.clear()
             self.last = None
             self.ring_size = len(ring.keys)
+
+    def frontier(self, path: Path, sig: Sig | None, vault_id: bytes) -> dict[str, int] | None:
+        key = path.with_name(path.name + "#frontier")
+        hit = self.items.get(key)
+        if sig is not None and hit is not None and hit[0] == sig:
+            return hit[1]  # type: ignore[return-value]
+        found = snapshot_frontier(path, vault_id)
+        if sig is not None:
+            self.items[key] = (sig, found)
+        return found
 
     def snapshot(self, path: Path, sig: Sig | None, vault_id: bytes, ring: KeyRing) -> Snapshot | None:
         hit = self.items.get(path)
@@ -122,6 +134,20 @@ def load_state(folder: FolderScan, vault_id: bytes, ring: KeyRing, device: bytes
     """Every journal and snapshot in `folder` (and conflict copies of them) merged into one
     view. IntegrityError when a journal starts after records no snapshot holds (they are
     missing: a rolled-back or half-synced folder)."""
+    # The records of a large vault are tens of thousands of small tuples: the cyclic garbage
+    # collector, run over and over while they are made, doubled the open time (they hold no
+    # cycles). It runs again afterwards.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _load_state(folder, vault_id, ring, device, cache)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _load_state(folder: FolderScan, vault_id: bytes, ring: KeyRing, device: bytes,
+                cache: ReadCache | None) -> State:
     cache = cache if cache is not None else ReadCache()
     cache.reset(ring)
     snap_paths = list(folder.files(SNAPSHOT_DIR)) + [c for c, _o in folder.copies_in(SNAPSHOT_DIR)]
@@ -135,12 +161,19 @@ def load_state(folder: FolderScan, vault_id: bytes, ring: KeyRing, device: bytes
     copies: list[Path] = []
     own: JournalRead | None = None
     sig_of = dict(sigs)
-    for path in snap_paths:
+    frontiers = {p: f for p in snap_paths if (f := cache.frontier(p, sig_of[p], vault_id)) is not None}
+    covered: dict[str, int] = {}
+    for f in frontiers.values():
+        for dev, seq in f.items():
+            covered[dev] = max(covered.get(dev, 0), seq)
+    unread: set[Path] = set()
+    for path in _undominated(frontiers):
         snap = cache.snapshot(path, sig_of[path], vault_id, ring)
         if snap is not None:
             snapshots.append(snap)
-            if path in copy_set:
-                copies.append(path)
+        else:
+            unread.add(path)  # sealed under a key not here yet: never deleted as merged
+    copies += [p for p in frontiers if p in copy_set and p not in unread]
     for path in journal_paths:
         read = cache.journal(path, sig_of[path], vault_id, ring)
         if read is None:
@@ -152,18 +185,27 @@ def load_state(folder: FolderScan, vault_id: bytes, ring: KeyRing, device: bytes
         elif read.device == device:
             own = read
         journals.append(read)
-    state = _combine(snapshots, journals, own, device, tuple(copies))
+    state = _combine(snapshots, covered, journals, own, device, tuple(copies))
     cache.last = (sigs, state)
     return state
 
 
-def _combine(snapshots: list[Snapshot], journals: list[JournalRead], own: JournalRead | None,
-             device: bytes, copies: tuple[Path, ...]) -> State:
-    covered: dict[str, int] = {}
-    for snap in snapshots:
-        for dev, seq in snap.frontier.items():
-            covered[dev] = max(covered.get(dev, 0), seq)
+def _undominated(frontiers: dict[Path, dict[str, int]]) -> list[Path]:
+    """The snapshots to read: one that another reaches past on every device holds nothing
+    the other lacks (its live records are live or superseded there), so it is skipped."""
+    order = sorted(frontiers, key=lambda p: (-sum(frontiers[p].values()), str(p)))
+    kept: list[Path] = []
+    for path in order:
+        mine = frontiers[path]
+        if not any(all(frontiers[k].get(d, 0) >= s for d, s in mine.items()) for k in kept):
+            kept.append(path)
+    return kept
+
+
+def _combine(snapshots: list[Snapshot], covered: dict[str, int], journals: list[JournalRead],
+             own: JournalRead | None, device: bytes, copies: tuple[Path, ...]) -> State:
     heads = dict(covered)
+    frontier = dict(covered)
     pending = 0
     frames: dict[str, int] = {}
     for read in journals:
@@ -175,14 +217,17 @@ def _combine(snapshots: list[Snapshot], journals: list[JournalRead], own: Journa
                 "folder is still syncing, or parts of it were rolled back)",
                 hint=Hint.WAIT_FOR_SYNC)
         heads[dev] = max(heads.get(dev, 0), read.last_seq)
+        frontier[dev] = max(frontier.get(dev, 0), read.readable)
         pending += read.pending
         frames[dev] = max(frames.get(dev, 0), len(read.records) + read.pending)
     records: list[Record] = [r for s in snapshots for r in s.records]
-    records += [r for j in journals for r in j.records]
+    for j in journals:  # what a snapshot covers is in it already
+        floor = covered.get(j.device.hex(), 0)
+        records += j.records if not j.records or j.records[0].seq > floor else [r for r in j.records if r.seq > floor]
     dead = frozenset().union(*(s.dead for s in snapshots)) if snapshots else frozenset()
     view = merge(records, dead, max((s.lamport for s in snapshots), default=0))
     own_seq = heads.get(device.hex(), 0)
-    return State(view, heads, own, own_seq, pending, copies, frames)
+    return State(view, heads, own, own_seq, pending, copies, frames, frontier)
 
 
 def after_append(state: State, record: Record, read: JournalRead) -> State:
@@ -193,7 +238,9 @@ def after_append(state: State, record: Record, read: JournalRead) -> State:
         view = merge([*state.view.records.values(), record], state.view.dead, state.view.lamport)
     heads = dict(state.heads)
     heads[read.device.hex()] = record.seq
+    frontier = dict(state.frontier)
+    frontier[read.device.hex()] = read.readable
     frames = dict(state.journal_frames)
     frames[read.device.hex()] = len(read.records) + read.pending
     return replace(state, view=view, heads=heads, own=read, own_seq=record.seq,
-                   journal_frames=frames)
+                   journal_frames=frames, frontier=frontier)

@@ -63,7 +63,7 @@ def merge_fork(vault: OpenVault) -> None:
 def compact(vault: OpenVault) -> None:
     state = vault.state
     keys = vault._k  # noqa: SLF001
-    snap = Snapshot(vault.device.id, vault.epoch, dict(state.heads), state.view.lamport,
+    snap = Snapshot(vault.device.id, vault.epoch, dict(state.frontier), state.view.lamport,
                     tuple(state.view.records.values()), state.view.dead)
     root = vault.path
     (root / SNAPSHOT_DIR).mkdir(mode=0o700, exist_ok=True)

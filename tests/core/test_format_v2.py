@@ -298,3 +298,55 @@ def test_an_old_header_and_a_revoked_code_open_nothing_written_after(made, tmp_p
     assert sorted(e.name for e in seen.entries()) == ["a.txt", "b.txt"]
     assert seen.read_bytes("a.txt") == b"one"  # the version from before; the edit stays sealed
     assert seen.state.pending == 2
+
+
+# ---------------------------------------------------------------- record encodings
+
+def _records(n: int):
+    from facevault.core.records import DEL, MV, PUT, Record
+
+    out = [Record(os.urandom(16).hex(), PUT, f"dir/f{i}.txt", (os.urandom(16).hex(),) if i % 3 else (), i,
+                  os.urandom(16).hex(), i + 1, 1.7e9 + i, "laptop", os.urandom(16).hex(), os.urandom(16).hex(),
+                  i, 1.6e9, f"{i % 3:08d}-" + "ab" * 16) for i in range(n)]
+    out.append(Record(os.urandom(16).hex(), DEL, "gone.txt", (out[0].version,), 9, "c" * 32, 9, 1.0, "x"))
+    out.append(Record(os.urandom(16).hex(), MV, "dir/f1.txt", (), 10, "c" * 32, 10, 2.0, "x", os.urandom(16).hex(),
+                      os.urandom(16).hex(), 0, 0.0, "00000007-" + "cd" * 16, out[1].version))
+    return out
+
+
+def test_packed_snapshot_records_round_trip_and_refuse_malformed_columns() -> None:
+    import copy
+    import json
+
+    from facevault.core.records import from_packed, to_packed
+
+    recs = _records(50)
+    doc = json.loads(json.dumps(to_packed(recs)))
+    assert list(from_packed(copy.deepcopy(doc))) == recs
+    assert from_packed(json.loads(json.dumps(to_packed([])))) == ()
+    for field, bad in (("version", doc["version"][:-1] + "G"), ("version", doc["version"][:-2]),
+                       ("op", "p" * 51 + "x"), ("name", doc["name"] + "\x00extra"), ("lamport", [-1] * 52),
+                       ("time", [float("inf")] * 52), ("labels", ["nonsense"]), ("key_epoch", [99] * 52),
+                       ("device", " " * len(doc["device"])), ("n", "52")):
+        broken = copy.deepcopy(doc)
+        broken[field] = bad
+        with pytest.raises(IntegrityError):
+            from_packed(broken)
+
+
+def test_journal_rows_are_checked_as_strictly_as_one_row() -> None:
+    import copy
+
+    from facevault.core.records import from_row, from_rows, to_row
+
+    recs = _records(20)
+    rows = [to_row(r) for r in recs]
+    assert from_rows(copy.deepcopy(rows)) == recs == [from_row(r) for r in copy.deepcopy(rows)]
+    for index, value in ((0, "Z" * 32), (1, "put?"), (2, ""), (2, "a\x00b"), (4, -3), (7, float("nan")),
+                         (9, "short"), (13, "not-an-epoch")):
+        broken = copy.deepcopy(rows)
+        broken[3][index] = value
+        with pytest.raises(IntegrityError):
+            from_rows(broken)
+        with pytest.raises(IntegrityError):
+            from_row(broken[3])

@@ -1,5 +1,5 @@
-"""Two real Syncthing instances sharing one folder, on 127.0.0.1 only, for the sync tests and
-`facevault bench sync`.
+"""Two real Syncthing instances sharing one folder, on 127.0.0.1 only, for `facevault bench
+sync` and the sync tests (tests/test_syncthing.py).
 
 Each instance gets its own home; its config is written before it ever runs: listening and
 the GUI/REST API on 127.0.0.1 ports picked here, global and local discovery, relays, NAT
@@ -87,10 +87,15 @@ class Instance:
         if res.returncode != 0:
             raise RuntimeError(f"syncthing generate failed: {res.stderr}")
         tree = ET.parse(self.home / "config.xml")
-        self.device_id = tree.getroot().find("device").get("id")  # type: ignore[union-attr]
-        self.api_key = tree.getroot().find("gui/apikey").text  # type: ignore[union-attr]
+        me, key = tree.getroot().find("device"), tree.getroot().find("gui/apikey")
+        if me is None or key is None or not key.text:
+            raise RuntimeError("syncthing generate wrote an unexpected config")
+        self.device_id = str(me.get("id"))
+        self.api_key = key.text
 
-    def configure(self, peer: Instance) -> None:
+    def configure(self, peer: Instance, *, watch: bool = False) -> None:
+        """Write the config (before the first start). `watch`: Syncthing's own file watcher
+        notices changes (1 s delay), as on a desktop; else only `scan` does."""
         path = self.home / "config.xml"
         tree = ET.parse(path)
         root = tree.getroot()
@@ -114,7 +119,8 @@ class Instance:
         ET.SubElement(other, "paused").text = "false"
         ET.SubElement(other, "autoAcceptFolders").text = "false"
         folder = ET.SubElement(root, "folder", id=FOLDER_ID, label="vault", path=str(self.folder),
-                               type="sendreceive", rescanIntervalS="3600", fsWatcherEnabled="false",
+                               type="sendreceive", rescanIntervalS="3600",
+                               fsWatcherEnabled="true" if watch else "false",
                                fsWatcherDelayS="1", ignorePerms="false", autoNormalize="true")
         for dev in (self.device_id, peer.device_id):
             ET.SubElement(ET.SubElement(folder, "device", id=dev, introducedBy=""), "encryptionPassword")
@@ -165,8 +171,8 @@ class Instance:
                                      headers={"X-API-Key": self.api_key, "Content-Type": "application/json"})
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never a proxy
         with opener.open(req, timeout=30) as resp:
-            body = resp.read()
-        return json.loads(body) if body else {}
+            answer: bytes = resp.read()
+        return json.loads(answer) if answer else {}
 
     def get(self, path: str) -> dict[str, object]:
         out = self._call("GET", path)
@@ -213,7 +219,8 @@ class Pair:
         self.b.resume()
 
     def connected(self) -> bool:
-        return bool(self.a.connections().get(self.b.device_id, {}).get("connected"))  # type: ignore[union-attr]
+        peer = self.a.connections().get(self.b.device_id)
+        return isinstance(peer, dict) and bool(peer.get("connected"))
 
     def wait_in_sync(self, timeout: float = 120.0) -> float:
         """Rescan both folders and wait until both are idle, need nothing and hold the same
@@ -238,15 +245,15 @@ class Pair:
 
 
 @contextlib.contextmanager
-def running_pair(root: Path, folder_a: Path, folder_b: Path) -> Iterator[Pair]:
+def running_pair(root: Path, folder_a: Path, folder_b: Path, *, watch: bool = False) -> Iterator[Pair]:
     """Two configured, started and connected instances syncing folder_a with folder_b."""
     a = Instance("laptop", root / "st-a", folder_a, _free_port(), _free_port())
     b = Instance("desktop", root / "st-b", folder_b, _free_port(), _free_port())
     try:
         for inst in (a, b):
             inst.generate()
-        a.configure(b)
-        b.configure(a)
+        a.configure(b, watch=watch)
+        b.configure(a, watch=watch)
         for inst in (a, b):
             inst.start()
         pair = Pair(a, b)
