@@ -131,7 +131,8 @@ def _legacy(tip: Header, offer: Factors, policy: DecodePolicy):  # type: ignore[
         key = open_bridge(tip, master)
         if key is None:
             return None
-        return key, Opened(None, v1_opened.face, kind=v1_opened.slot.kind, legacy=True)
+        return key, Opened(None, v1_opened.face, kind=v1_opened.slot.kind, legacy=True,
+                           legacy_id=v1_opened.slot.slot_id)
     return attempt
 
 

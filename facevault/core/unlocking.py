@@ -38,6 +38,7 @@ class Opened:
     face: EnrolledFace | None = field(default=None, repr=False)
     kind: Kind | None = None
     legacy: bool = False
+    legacy_id: bytes = b""  # the version-1 slot that opened (legacy)
 
 
 def check_offer(offer: Factors) -> None:

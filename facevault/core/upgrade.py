@@ -55,7 +55,8 @@ from facevault.core.vault_objects import object_path
 from facevault.core.vault import DeviceRef, OpenVault, open_vault, read_headers_at
 from facevault.errors import FaceVaultError, IntegrityError
 
-__all__ = ["UPGRADE_DEVICE", "upgrade_records", "upgrade_epoch", "upgrade_vault", "open_upgraded"]
+__all__ = ["UPGRADE_DEVICE", "upgrade_records", "upgrade_epoch", "upgrade_vault", "open_upgraded",
+           "adopt_legacy"]
 
 UPGRADE_DEVICE = "0" * 32  # the writer of the records an upgrade makes
 _UPGRADE_NAME = "version 1"  # their device name (a conflict copy: "x (conflict, version 1, ...)")
@@ -214,3 +215,21 @@ def open_upgraded(path: Path, offer: Factors, *, device: DeviceRef,
     if keys is None:
         return open_vault(root, offer, device=device, policy=policy)
     return OpenVault(root, device, read_headers_at(root), keys)
+
+
+def adopt_legacy(vault: OpenVault, offer: Factors, policy: DecodePolicy = DecodePolicy()) -> bool:
+    """After a version-1 slot of an upgraded vault opened it: make that slot again as a
+    version-2 slot (a new epoch that revokes nothing), so the next revoking change does not
+    drop this way in. Returns whether it did."""
+    opened = vault.opened
+    if not opened.legacy or opened.legacy_id == b"":
+        return False
+    v1_slot = next((s for s in vault.header.legacy_slots if s.slot_id == opened.legacy_id), None)
+    if v1_slot is None:
+        return False
+    plan = _converts(v1_slot, offer, policy, v1_slot, opened.face)
+    if plan is None:
+        return False
+    vault.change_slots(list(vault.header.slots), [plan], mode=vault.mode, revoke=False,
+                       drop_legacy=[v1_slot.slot_id])
+    return True

@@ -341,18 +341,18 @@ class OpenVault:
                 base += entry.size
 
     def change_slots(self, keep: Sequence[Slot], add: Sequence[SlotPlan], *, mode: Mode | None,
-                     revoke: bool) -> list[Slot]:
+                     revoke: bool, drop_legacy: Sequence[bytes] = ()) -> list[Slot]:
         """Start a new epoch under a fresh key whose slots are `keep` plus new ones made from
         `add`. The new key is wrapped to every slot; an old header and any slot it dropped
         open nothing written from now on. `revoke` also drops the version-1 slots an upgrade
-        kept. Returns the new slots (in the order of `add`)."""
+        kept (`drop_legacy`: only those). Returns the new slots (in the order of `add`)."""
         new = make_all(list(add))
         with self.lock():
             parent = self._k.header
             slots = [*keep, *new]
             ids = {s.slot_id for s in slots}
             removed = [s.slot_id for s in parent.slots if s.slot_id not in ids]
-            legacy = () if revoke else parent.legacy_slots
+            legacy = () if revoke else tuple(s for s in parent.legacy_slots if s.slot_id not in drop_legacy)
             header, key = write_epoch(self._root, vault_id=self.vault_id, parents=[parent],
                                       device=self.device.id, mode=mode, slots=slots, removed=removed,
                                       ring=self._k.ring, legacy_slots=legacy)

@@ -13,6 +13,7 @@ May import: stdlib, numpy, facevault.core, facevault.errors, facevault.services.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -179,7 +180,13 @@ class LockedVault:
                                headers=self.headers, check=lambda keys: check_keys(keys, pin))
         if trust and self.pins is not None:
             self.pins.forget(vault.vault_id)
-        return Unlocked(watch(vault, self.pins, None if trust else self.pin), vault.opened.face)
+        watched = watch(vault, self.pins, None if trust else self.pin)
+        if vault.opened.legacy:  # a version-1 slot this computer holds: make it a version-2 one
+            from facevault.core.upgrade import adopt_legacy
+
+            with contextlib.suppress(FaceVaultError):  # busy or read-only: next time
+                adopt_legacy(vault, offer, policy.decode)
+        return Unlocked(watched, vault.opened.face)
 
 
 def is_vault_folder(path: Path) -> bool:

@@ -165,3 +165,18 @@ def test_two_devices_upgrading_one_copy_end_with_one_vault(tmp_path: Path) -> No
     merged.add_bytes("c.txt", b"c")  # merges the two epoch-0 headers
     assert [e.name for e in open_vault(a, Factors(RecoveryFactor(code)), device=_device()).entries()] == \
         ["a.txt", "b.txt", "c.txt", "from-a.txt", "from-b.txt"]
+
+
+def test_a_kept_version_1_slot_is_made_version_2_when_it_opens_the_vault(tmp_path: Path) -> None:
+    from facevault.services.trust import PinStore
+    from facevault.services.unlock import LockedVault
+
+    path = tmp_path / "v"
+    face, code = _make_v1(path)
+    open_upgraded(path, _probe(face), device=_device()).close()
+    assert [s.kind for s in open_vault(path, _probe(face), device=_device()).header.legacy_slots] == [Kind.RECOVERY]
+    unlocked = LockedVault.read(path, PinStore(tmp_path / "pins")).open(Factors(RecoveryFactor(code)))
+    header = unlocked.vault.header
+    assert header.legacy_slots == () and sorted(s.kind for s in header.slots) == [Kind.FACE, Kind.RECOVERY]
+    again = open_vault(path, Factors(RecoveryFactor(code)), device=_device())
+    assert not again.opened.legacy and again.read_bytes("a.txt") == b"one"
