@@ -16,7 +16,8 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["bundle_root", "manifest_path", "models_dir", "data_dir", "cache_dir", "config_dir", "user_models_file"]
+__all__ = ["bundle_root", "manifest_path", "models_dir", "data_dir", "cache_dir", "config_dir",
+           "resources_dir", "user_models_file"]
 
 
 APP_NAME = "facevault"
@@ -85,6 +86,15 @@ def config_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_config_dir(APP_NAME))
+
+
+def resources_dir() -> Path:
+    """The shipped resources (icons, the measured attack figures): the bundle's copy in a
+    frozen build, else the checkout's."""
+    bundle = bundle_root()
+    if bundle is not None and (bundle / "resources").is_dir():
+        return bundle / "resources"
+    return SOURCE_ROOT / "resources"
 
 
 def user_models_file() -> Path:

@@ -318,3 +318,57 @@ def test_liveness_refuses_stills_and_a_video_of_one_photo(world, tmp_path: Path,
     assert _snapshot(world["vault"]) == before
     # the same video without --liveness is plain face input and opens the vault
     assert main(["ls", str(world["vault"]), "--face", str(video)]) == 0
+
+
+def test_files_encrypted_to_one_identity_carry_one_sketch(world, tmp_path: Path, capsys) -> None:
+    from facevault.core.identity import read_header_v2
+    from facevault.core.kinds import Kind
+
+    ident = tmp_path / "me.fvid"
+    code = tmp_path / "id-code.txt"
+    assert main(["identity", "new", "--face", world["enroll_b"], "-o", str(ident),
+                 "--recovery-code-file", str(code), "--label", "B"]) == 0
+    assert main(["identity", "show", str(ident)]) == 0
+    assert "fingerprint" in capsys.readouterr().out
+    helpers = set()
+    for i in range(3):
+        src = tmp_path / f"doc{i}.txt"
+        src.write_bytes(os.urandom(1000 + i))
+        assert main(["encrypt", str(src), "-o", str(tmp_path / f"doc{i}.fvf"), "--to", str(ident)]) == 0  # no face
+        with open(tmp_path / f"doc{i}.fvf", "rb") as f:
+            f.read(16)
+            header = read_header_v2(f)
+        (face,) = [s for s in header.slots if s.kind is Kind.FACE]
+        helpers.add(Kind.FACE.spec.helper(face.public))
+    assert len(helpers) == 1  # three files, one sketch
+    out = tmp_path / "back.txt"
+    assert main(["decrypt", str(tmp_path / "doc1.fvf"), "-o", str(out), "--face", world["probe_b"]]) == 0
+    assert out.read_bytes() == (tmp_path / "doc1.txt").read_bytes()
+    assert main(["decrypt", str(tmp_path / "doc2.fvf"), "-o", str(tmp_path / "x"), "--face", world["probe_a"]]) == 1
+    assert main(["decrypt", str(tmp_path / "doc2.fvf"), "-o", str(tmp_path / "y"),
+                 "--recovery-code", code.read_text().strip()]) == 0
+    # a second enrollment from the same photos is refused (it would be the same template)
+    capsys.readouterr()
+    assert main(["identity", "new", "--face", world["enroll_b"], "-o", str(tmp_path / "again.fvid")]) == 2
+    assert "same template" in capsys.readouterr().err
+
+
+def test_a_version_1_single_file_still_decrypts(world, tmp_path: Path) -> None:
+    from facevault.core import facekey
+    from facevault.core.factors import Factors, RecoveryFactor
+    from facevault.core.kdf import TEST_PARAMS
+    from facevault.core.kinds import Kind
+    from facevault.core.recovery import new_recovery_code
+    from facevault.core.v1.fileformat import seal_file
+    from facevault.core.v1.sealing import SlotPlan
+
+    code = new_recovery_code()
+    src, enc = tmp_path / "old.txt", tmp_path / "old.fvf"
+    src.write_text("written by FaceVault 1\n")
+    plans = [SlotPlan(Kind.FACE, Factors(facekey.enroll(__import__("numpy").ones(512) / 512 ** 0.5)), TEST_PARAMS),
+             SlotPlan(Kind.RECOVERY, Factors(RecoveryFactor(code)), TEST_PARAMS)]
+    with open(src, "rb") as fin, open(enc, "wb") as fout:
+        for _ in seal_file(fin, fout, plans):
+            pass
+    assert main(["decrypt", str(enc), "-o", str(tmp_path / "new.txt"), "--recovery-code", code]) == 0
+    assert (tmp_path / "new.txt").read_text() == "written by FaceVault 1\n"

@@ -101,13 +101,14 @@ def _suite(data: Path) -> list[dict[str, Any]]:
     from facevault.bench.accuracy import Setting
 
     test = data / "pairsDevTest.txt"
-    presets = [Setting("default", 512, 16), Setting("tolerant", 512, 12), Setting("strict", 512, 20),
+    presets = [Setting("default", 512, 11), Setting("paper", 512, 16), Setting("tolerant", 512, 12),
+               Setting("strict", 512, 20),
                Setting("512/15", 512, 15), Setting("512/8", 512, 8)]
     listed = [Setting("default list4", 512, 16, candidates=4), Setting("default list8", 512, 16, candidates=8),
               Setting("512/15 list8", 512, 15, candidates=8),
               Setting("tolerant list8", 512, 12, candidates=8)]
     expanded = [Setting(f"{k}-2048/12", 2048, 12, k) for k in ("linear", "mix50", "mix35", "mix25")]
-    core = [Setting("default", 512, 16), Setting("512/15", 512, 15), Setting("default list4", 512, 16, candidates=4),
+    core = [Setting("paper", 512, 16), Setting("512/15", 512, 15), Setting("paper list4", 512, 16, candidates=4),
             Setting("default list8", 512, 16, candidates=8)]
     return [
         dict(key="single", title="Single-image enrollment, LFW DevTest pairs (K=1, M=1)", pairs=test,

@@ -24,6 +24,7 @@ BENCH_MODULES: tuple[str, ...] = (
     "facevault.cli.bench_accuracy_cmds",
     "facevault.cli.bench_vault_cmds",
     "facevault.cli.bench_sync_cmds",
+    "facevault.cli.bench_face_cmds",
     "facevault.cli.bench_liveness_cmds",
 )
 

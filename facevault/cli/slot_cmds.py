@@ -35,6 +35,7 @@ def register(sub: Any) -> None:
                         "the vault's slots then cannot read even the files already in the live folder)")
     p.add_argument("--recovery-code-file", type=Path, metavar="F")
     ua.add_unlock_options(p)
+    ua.add_enroll_option(p)
     p.set_defaults(func=cmd_reenroll)
 
     p = sub.add_parser("mode", help="change the vault's mode (" + ", ".join(m.label for m in Mode) + ")")
@@ -53,6 +54,7 @@ def register(sub: Any) -> None:
                           "new epoch's key either way)")
     p.add_argument("--recovery-code-file", type=Path, metavar="F")
     ua.add_unlock_options(p)
+    ua.add_enroll_option(p)
     p.set_defaults(func=cmd_mode)
 
     p = sub.add_parser("slots", help="show the vault's key slots (needs no unlock)")
@@ -104,7 +106,7 @@ def cmd_reenroll(args: argparse.Namespace) -> int:
     if vault_mode(opened) is Mode.FACE_PASSPHRASE:
         given = offer.get(PassphraseFactor)
         passphrase = given.passphrase if given is not None else ua.ask_passphrase("Passphrase: ")
-    template = ua.capture_template(args.new_face)
+    template = ua.capture_template(args.new_face, args)
     code = show(reenroll(opened, template, rotate_key=args.rotate_key, store=ua.keyring(False),
                          passphrase=passphrase, model=ua.model()), "re-encrypting")
     err("re-enrolled: the old face template is destroyed" + _rekey_note(bool(args.rotate_key)))
@@ -120,7 +122,7 @@ def cmd_mode(args: argparse.Namespace) -> int:
     passphrase = ua.new_passphrase(args.new_passphrase_file) if mode is Mode.FACE_PASSPHRASE else None
     store = ua.keyring(mode is Mode.FACE_DEVICE)
     opened = ua.unlock(args)
-    template = ua.capture_template(args.new_face) if args.new_face else None
+    template = ua.capture_template(args.new_face, args) if args.new_face else None
     if template is None and opened.face is None:
         raise UsageError("changing the mode needs your face",
                          hint="unlock with --face SRC, or give --new-face SRC2 for a fresh enrollment")

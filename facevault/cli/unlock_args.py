@@ -41,6 +41,7 @@ __all__ = [
     "keyring",
     "parts",
     "model",
+    "add_enroll_option",
     "capture_template",
     "probes",
     "locked",
@@ -127,11 +128,29 @@ def model() -> ModelRef:
     return parts().model
 
 
-def capture_template(spec: str) -> np.ndarray:
-    from facevault.services.enroll import capture_template as capture
+def add_enroll_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--allow-same-source", action="store_true",
+                   help="enroll again from photos or a video this computer enrolled from before "
+                        "(the same template again: see docs/SECURITY.md, multi-sketch attack)")
 
+
+def capture_template(spec: str, args: argparse.Namespace | None = None) -> np.ndarray:
+    """A fused template from `spec`. A still source (photos, a video) this computer already
+    enrolled from is refused unless --allow-same-source: it would give the same template,
+    and two helpers of one template are the multi-sketch attack's easy case."""
+    from facevault.services.enroll import capture_template as capture
+    from facevault.services.enroll import enrolled_before, remember_enrollment
+
+    if enrolled_before(spec) and not getattr(args, "allow_same_source", False):
+        raise UsageError(
+            f"{spec} was enrolled from before on this computer: the same photos or video give the "
+            "same template, and a second helper of one template makes the multi-sketch attack "
+            "fast (2^32.6 regression trials for two helpers, measured in docs/BENCHMARKS.md, against weeks to years with camera noise)",
+            hint="enroll from the camera (camera:N) or from other photos; --allow-same-source "
+                 "if you know why")
     policy = POLICY.enroll
     template = show(capture(spec, parts=parts(), policy=policy), "enrolling", policy.want)
+    remember_enrollment(spec)
     err("enrolled from a fused template of your good frames")
     return template
 

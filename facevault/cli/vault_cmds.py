@@ -39,7 +39,9 @@ def register(sub: Any) -> None:
     p.add_argument("--passphrase-file", type=Path, metavar="F",
                    help="face+passphrase: read the passphrase from F (else asked twice on a terminal)")
     p.add_argument("--kdf-seconds", type=float, default=ua.POLICY.kdf.target_seconds, metavar="S",
-                   help="tune Argon2id (>= 64 MiB) to take about S seconds per guess here (default 0.5)")
+                   help="face+passphrase: tune Argon2id (>= 64 MiB) to take about S seconds per "
+                        "passphrase guess here (default 0.5; the other slots need no stretching)")
+    ua.add_enroll_option(p)
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("add", help="encrypt files into the vault")
@@ -111,7 +113,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     kdf_policy = replace(ua.POLICY.kdf, target_seconds=args.kdf_seconds)
     passphrase = ua.new_passphrase(args.passphrase_file) if mode is Mode.FACE_PASSPHRASE else None
     store = ua.keyring(True) if args.device or mode is Mode.FACE_DEVICE else None
-    template = ua.capture_template(args.face)
+    template = ua.capture_template(args.face, args)
     kdf = kdf_policy.params()
     created = create_vault(args.vault, template, mode=mode, preset=preset, kdf=kdf, store=store,
                            passphrase=passphrase, device_slot=bool(args.device), model=ua.model())

@@ -35,7 +35,8 @@ from facevault.services.secretstore import SecretStore
 from facevault.services.trust import DeviceRef, PinStore, this_device
 from facevault.services.unlock import watch
 
-__all__ = ["Created", "template_of", "capture_template", "create_vault"]
+__all__ = ["Created", "template_of", "capture_template", "create_vault", "source_fingerprint",
+           "enrolled_before", "remember_enrollment"]
 
 
 @dataclass(frozen=True)
@@ -119,3 +120,83 @@ def create_vault(
             store.delete(entry)  # type: ignore[union-attr]
         raise
     return Created(watch(vault, pins if pins is not None else PinStore.default(), None), fresh.code)
+
+
+# -- a second enrollment from the same still source ------------------------------------------
+
+_SOURCES_FILE = "enrolled-sources.json"
+
+
+def source_fingerprint(spec: str) -> str | None:
+    """The sha256 of what a still source holds (an image, a folder of images, a video
+    file), in a stable order; None for a live camera. The same photos or video give the
+    same template every time: a second enrollment from them is a second helper of one
+    template, the multi-sketch attack's noise-free case (docs/SECURITY.md)."""
+    import hashlib
+
+    if spec.startswith("camera:"):
+        return None
+    path = Path(spec)
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    digest = hashlib.sha256(b"FaceVault enrollment source\x00")
+    for f in files:
+        try:
+            with open(f, "rb") as handle:
+                for chunk in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(chunk)
+        except OSError:
+            return None
+    return digest.hexdigest()
+
+
+def _sources(data_dir: Path | None) -> tuple[Path, dict[str, object]]:
+    import json
+
+    from facevault import paths
+
+    file = (data_dir or paths.data_dir()) / _SOURCES_FILE
+    try:
+        doc = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        doc = {}
+    return file, doc if isinstance(doc, dict) else {}
+
+
+def _mark(key: bytes, fingerprint: str) -> str:
+    import hmac
+
+    return hmac.new(key, fingerprint.encode(), "sha256").hexdigest()
+
+
+def enrolled_before(spec: str, data_dir: Path | None = None) -> bool:
+    """Whether this computer already enrolled a face from exactly this still source. Only
+    keyed digests are kept (they do not say which files)."""
+    fingerprint = source_fingerprint(spec)
+    if fingerprint is None:
+        return False
+    _file, doc = _sources(data_dir)
+    try:
+        key = bytes.fromhex(str(doc["key"]))
+    except (KeyError, ValueError):
+        return False
+    return _mark(key, fingerprint) in set(map(str, doc.get("seen") or []))  # type: ignore[call-overload]
+
+
+def remember_enrollment(spec: str, data_dir: Path | None = None) -> None:
+    import json
+    import secrets
+
+    from facevault.core import fsutil
+
+    fingerprint = source_fingerprint(spec)
+    if fingerprint is None:
+        return
+    file, doc = _sources(data_dir)
+    try:
+        key = bytes.fromhex(str(doc["key"]))
+    except (KeyError, ValueError):
+        key = secrets.token_bytes(32)
+    seen = sorted(set(map(str, doc.get("seen") or [])) | {_mark(key, fingerprint)})  # type: ignore[call-overload]
+    file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with fsutil.atomic_write(file, what="remembering the enrollment source") as out:
+        out.write(json.dumps({"key": key.hex(), "seen": seen}).encode())

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from facevault.core import facekey, ironmask, kdf as kdf_mod
+from facevault.core import facekey, ironmask
 from facevault.core.kinds import Kind
-from facevault.core.slots import Slot, guess_seconds
+from facevault.core.slots import Slot
 from facevault.core.v1.secrets import helper_of as v1_helper_of
 from facevault.errors import Hint, UsageError
 from facevault.services import threat
@@ -47,10 +47,10 @@ def explain(
     *,
     measured: dict[str, threat.FarEstimate] | None = None,
     passphrase_bits: float = threat.PIN6_BITS,
-    kdf_seconds: float | None = None,
 ) -> threat.ModeFigures:
-    """Offline attack figures for the vault. The KDF is timed here unless `kdf_seconds` is
-    given. A header with several face kinds counts as its weakest part."""
+    """Offline attack figures for the vault, from the shipped measurements and the slot's
+    stored KDF parameters (never from timing today's load). A header with several face
+    kinds counts as its weakest part."""
     mode = locked.mode
     if mode is None:
         raise UsageError("this vault has no face slot", hint="Only its recovery code or a device opens it.")
@@ -60,14 +60,9 @@ def explain(
     helper = slot.kind.spec.helper(slot.public) if isinstance(slot, Slot) else v1_helper_of(slot)
     assert helper is not None
     params = ironmask.helper_from_bytes(helper).params
-    if kdf_seconds is not None:
-        seconds = kdf_seconds
-    else:
-        seconds = kdf_mod.measure(slot.kdf) if slot.kdf.stretches else 0.0
-        seconds += guess_seconds(slot) if isinstance(slot, Slot) else 0.0
     preset = facekey.preset_of(params) or ironmask.DEFAULT_PRESET
     return threat.figures(
-        mode, preset_bits=params.bits, kdf_seconds=seconds,
+        mode, preset_bits=params.bits, kdf=slot.kdf,
         far=threat.far_estimate(preset, measured=measured),
         passphrase_bits=passphrase_bits,
         device_only_slots=sum(1 for s in locked.slots if s.kind is Kind.DEVICE),

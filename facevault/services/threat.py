@@ -1,24 +1,22 @@
-"""Offline attack figures per vault mode, from the false-accept rate and the KDF cost.
+"""Offline attack figures per vault mode, from FaceVault's own measurements.
 
-An attacker with a copy of the vault folder is bounded only by the cost of one Argon2id
-call per guess (no liveness check, no attempt limit offline). This module turns
+An attacker with a copy of the vault folder has no liveness check and no attempt limit.
+What each attack costs, per mode:
 
-    the IronMask preset (codebook bits), the slots' KdfParams and their measured time here,
-    the false-accept rate (FAR: chance that one stranger's face decodes to your codeword),
-    the true-accept rate of a photo of you (TAR), and an assumed passphrase strength
+- face: the stored helper ranks faces for free (SECURITY-NOTES attack 2, measured by
+  `facevault bench ranking`): whoever stores the folder can tell whose vault it is, and
+  opens it at once with a clear photo of you. Without one, a face dictionary needs about
+  1/FAR faces, each embedded once and decoded (no key stretching would slow that: its
+  cost is counted in faces); brute force over the codebook needs 2^(bits-1) guesses.
+- face+passphrase: the helper is hidden behind the passphrase, so no face can be scored
+  without it; with a photo of you, the passphrase's own strength at its Argon2id cost.
+- face+device: the 256-bit device secret; out of reach without a paired machine.
 
-into the expected number of KDF calls, and time on one computer like this one, for three
-attacks (dictionary of other people's faces, a targeted attacker with your photo, brute
-force), and into plain sentences for the CLI (`facevault slots VAULT --explain`) and GUI.
-
-Where FAR and TAR come from: `PUBLISHED` below (sources in each entry; two presets are
-assumptions until measured). The seam for measurements: `facevault bench accuracy` (or
-anyone) writes `measured_far_file()` as JSON
-
-    {"source": "what was measured, on what, when",
-     "presets": {"default": {"far": 2e-6, "tar": 0.91}, ...}}
-
-and `far_estimate()` prefers it; callers can also pass an explicit FarEstimate.
+The figures (FAR, TAR, the ranking attack, and the reference machine the times are stated
+on) ship in `resources/figures.json`, written by `facevault bench policy --write-far` and
+`bench ranking`; a measurement of this installation in `measured_far_file()` (same
+"far" layout) is preferred. KDF time comes from the slot's stored Argon2id parameters
+on the reference, never from timing today's load.
 
 May import: stdlib, facevault.core, facevault.errors, facevault.paths.
 """
@@ -30,20 +28,25 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from facevault.core import recovery
+from facevault.core.kdf import KdfParams
 from facevault.core.modes import Mode
 from facevault.errors import Hint, UsageError
 
 __all__ = [
     "FarEstimate",
+    "Reference",
+    "Ranking",
     "Attack",
     "ModeFigures",
-    "PUBLISHED",
     "PIN6_BITS",
+    "shipped",
     "measured_far_file",
     "load_measured",
     "far_estimate",
+    "kdf_seconds",
     "figures",
     "describe",
     "human_time",
@@ -57,9 +60,8 @@ SECONDS_PER_YEAR = 365.25 * 24 * 3600
 
 @dataclass(frozen=True)
 class FarEstimate:
-    """far: per face tried, the chance it decodes to the user's codeword (one KDF call each).
-    tar: per photo of the user, the chance it decodes. measured: True only for our own
-    measurement of this code (bench); False for published or assumed figures."""
+    """far: per face tried, the chance it opens the slot (the 95% upper bound when
+    measured: a lower bound on the attacker's work). tar: per photo of the owner."""
 
     far: float
     tar: float
@@ -71,71 +73,33 @@ class FarEstimate:
             raise ValueError("far must be in (0, 1) and tar in (0, 1]")
 
 
-# Not measured by FaceVault yet. Update when `facevault bench accuracy` has numbers.
-PUBLISHED: dict[str, FarEstimate] = {
-    "default": FarEstimate(
-        far=1e-5, tar=0.5772,
-        source="C(512,16): FAR 5e-6 at TAR 99.79% on controlled sets (Kim et al., CVPR 2021, "
-               "arXiv 2104.02239), rounded up to 1e-5 for in-the-wild faces; photo TAR 57.72% "
-               "on LFW (Kim, Seo, Shin, Pattern Recognition 162, 2025)",
-    ),
-    "tolerant": FarEstimate(
-        far=1e-4, tar=0.5772,
-        source="C(512,12): ASSUMED 10x the default FAR (it accepts probes about 5 degrees "
-               "further away); photo TAR taken from the default preset; not measured",
-    ),
-    "strict": FarEstimate(
-        far=1e-6, tar=0.5772,
-        source="C(512,20): ASSUMED a tenth of the default FAR; photo TAR taken from the "
-               "default preset; not measured",
-    ),
-}
+@dataclass(frozen=True)
+class Reference:
+    """The machine the times are stated on, and the costs measured there."""
+
+    name: str
+    argon2_seconds_per_pass_mib: float  # Argon2id, parallelism 2
+    guess_seconds: float  # one codeword decode and one X25519 key check
+    embed_per_second_cpu: float  # face embeddings per second (the shipped model)
+    embed_per_second_gpu: float  # an assumption: see `gpu_source`
+    gpu_source: str
 
 
-def measured_far_file() -> Path:
-    """Where a FAR measurement of this installation is read from (see the module docstring)."""
-    from facevault import paths
+@dataclass(frozen=True)
+class Ranking:
+    """The helper-ranking attack as measured: owners ranked first in a gallery."""
 
-    return paths.data_dir() / "measured-far.json"
-
-
-def load_measured(path: Path) -> dict[str, FarEstimate]:
-    """Parse a measurement file; {} if it does not exist. Malformed files are a UsageError."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"cannot read the FAR measurement {path}: {exc}",
-                         hint=Hint.RERUN_ACCURACY) from None
-    try:
-        source = str(data["source"])
-        return {
-            str(name): FarEstimate(float(v["far"]), float(v["tar"]), f"measured: {source}", True)
-            for name, v in data["presets"].items()
-        }
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise UsageError(f"the FAR measurement {path} is malformed ({exc})",
-                         hint='expected {"source": ..., "presets": {"default": {"far": x, "tar": y}}}') from None
-
-
-def far_estimate(preset: str, *, measured: Mapping[str, FarEstimate] | None = None) -> FarEstimate:
-    """The FAR/TAR to use for `preset`: a measurement if one is given, else PUBLISHED."""
-    if measured and preset in measured:
-        return measured[preset]
-    try:
-        return PUBLISHED[preset]
-    except KeyError:
-        raise UsageError(f"no false-accept figure for preset {preset!r}") from None
+    rank1: int
+    owners: int
+    gallery: int
+    source: str
 
 
 @dataclass(frozen=True)
 class Attack:
-    """One offline attack: expected KDF calls (log2) and time on one computer like this one."""
-
     name: str
-    log2_calls: float
-    seconds: float
+    log2_work: float  # log2 of the expected guesses (or faces, for the dictionary)
+    seconds: float  # on the reference
     sentence: str
 
 
@@ -149,6 +113,86 @@ class ModeFigures:
     attacks: tuple[Attack, ...]
     summary: str
     notes: tuple[str, ...]
+    reference: Reference
+
+
+def _figures_file() -> Path:
+    from facevault import paths
+
+    return paths.resources_dir() / "figures.json"
+
+
+def shipped(path: Path | None = None) -> dict[str, Any]:
+    """The shipped measurements (resources/figures.json)."""
+    file = path or _figures_file()
+    try:
+        doc = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"the shipped attack figures ({file}) cannot be read: {exc}",
+                         hint=Hint.RERUN_ACCURACY) from None
+    if not isinstance(doc, dict):
+        raise UsageError(f"the shipped attack figures ({file}) are malformed")
+    return doc
+
+
+def _reference(doc: Mapping[str, Any]) -> Reference:
+    r = doc["reference"]
+    return Reference(str(r["name"]), float(r["argon2_seconds_per_pass_mib"]), float(r["guess_seconds"]),
+                     float(r["embed_per_second_cpu"]), float(r["embed_per_second_gpu"]), str(r["gpu_source"]))
+
+
+def _ranking(doc: Mapping[str, Any], key: str) -> Ranking | None:
+    r = (doc.get("ranking") or {}).get(key)
+    if not r:
+        return None
+    return Ranking(int(r["rank1"]), int(r["owners"]), int(r["gallery"]), str(doc["ranking"].get("source", "")))
+
+
+def measured_far_file() -> Path:
+    """Where a FAR measurement of this installation is read from (preferred when present)."""
+    from facevault import paths
+
+    return paths.data_dir() / "measured-far.json"
+
+
+def _parse_far(data: Mapping[str, Any], measured: bool) -> dict[str, FarEstimate]:
+    source = str(data["source"])
+    return {str(name): FarEstimate(float(v["far"]), float(v["tar"]), source, measured)
+            for name, v in data["presets"].items()}
+
+
+def load_measured(path: Path) -> dict[str, FarEstimate]:
+    """Parse a measurement file; {} if it does not exist. Malformed files are a UsageError."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read the FAR measurement {path}: {exc}", hint=Hint.RERUN_ACCURACY) from None
+    try:
+        return _parse_far(data, True)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise UsageError(f"the FAR measurement {path} is malformed ({exc})",
+                         hint='expected {"source": ..., "presets": {"default": {"far": x, "tar": y}}}') from None
+
+
+def far_estimate(preset: str, *, measured: Mapping[str, FarEstimate] | None = None) -> FarEstimate:
+    """The FAR/TAR for `preset`: this installation's measurement if given, else the shipped one."""
+    if measured and preset in measured:
+        return measured[preset]
+    table = _parse_far(shipped()["far"], True)
+    try:
+        return table[preset]
+    except KeyError:
+        raise UsageError(f"no false-accept measurement for preset {preset!r}") from None
+
+
+def kdf_seconds(params: KdfParams, ref: Reference | None = None) -> float:
+    """One derivation with `params` on the reference (0 for a slot without stretching)."""
+    if not params.stretches:
+        return 0.0
+    ref = ref or _reference(shipped())
+    return params.time_cost * (params.memory_kib / 1024) * ref.argon2_seconds_per_pass_mib * 2 / max(params.parallelism, 1)
 
 
 def human_time(seconds: float) -> str:
@@ -172,79 +216,99 @@ def _verdict(seconds: float) -> str:
     return "out of reach"
 
 
-def _attack(name: str, log2_calls: float, kdf_seconds: float, who: str) -> Attack:
-    calls = 2.0 ** min(log2_calls, 1000.0)
-    seconds = calls * kdf_seconds
-    count = f"{max(calls, 1.0):,.0f}" if calls < 1e6 else f"2^{log2_calls:.0f}"
-    sentence = (f"{who}: about {count} guesses, {human_time(seconds)} on one computer "
-                f"like this one ({_verdict(seconds)})")
-    return Attack(name, log2_calls, seconds, sentence)
+def _count(log2: float) -> str:
+    n = 2.0 ** min(log2, 1000.0)
+    return f"{max(n, 1.0):,.0f}" if n < 1e7 else f"2^{log2:.0f}"
 
 
-def figures(
-    mode: Mode,
-    *,
-    preset_bits: float,
-    kdf_seconds: float,
-    far: FarEstimate,
-    passphrase_bits: float = PIN6_BITS,
-    device_only_slots: int = 0,
-) -> ModeFigures:
-    """Expected attacker work per attack for a vault in `mode` ("face", "face+device",
-    "face+passphrase"). Expected guesses: 1/p for a per-try success chance p, half the space
-    for a uniform secret; factors multiply because each guess must get both right."""
-    if kdf_seconds <= 0:
-        raise ValueError("kdf_seconds must be positive")
-    if mode is Mode.FACE:
-        second, pw = 0.0, None
-    elif mode is Mode.FACE_PASSPHRASE:
-        second, pw = passphrase_bits, passphrase_bits
-    elif mode is Mode.FACE_DEVICE:
-        second, pw = float(DEVICE_SECRET_BITS), None
-    else:
-        raise UsageError(f"unknown mode {mode!r}")
-    half = max(second - 1.0, 0.0)
-    dictionary = -math.log2(far.far) + half
-    photo = -math.log2(far.tar) + half
-    brute = preset_bits - 1.0 + second
-    attacks = (
-        _attack("dictionary", dictionary, kdf_seconds,
-                "With a copy of the folder and a large collection of other people's faces"),
-        _attack("photo", photo, kdf_seconds, "With a copy of the folder and a clear photo of you"),
-        _attack("brute force", brute, kdf_seconds, "Trying every possible key"),
-    )
+def _guessing(name: str, who: str, log2: float, per_guess: float) -> Attack:
+    seconds = 2.0 ** min(log2, 1000.0) * per_guess
+    return Attack(name, log2, seconds, f"{who}: about {_count(log2)} guesses, {human_time(seconds)} on one "
+                                        f"computer like the reference ({_verdict(seconds)})")
+
+
+def figures(mode: Mode, *, preset_bits: float, kdf: KdfParams, far: FarEstimate,
+            passphrase_bits: float = PIN6_BITS, device_only_slots: int = 0,
+            doc: Mapping[str, Any] | None = None) -> ModeFigures:
+    """What each attack costs an attacker with a copy of the folder, for a vault in `mode`."""
+    doc = doc if doc is not None else shipped()
+    ref = _reference(doc)
+    k = kdf_seconds(kdf, ref)
+    guess = ref.guess_seconds
+    faces = -math.log2(far.far)
     notes: list[str] = []
     if mode is Mode.FACE:
-        summary = ("Face only: someone with a clear photo of you and a copy of this vault folder "
-                   "can open it. Your face is not a secret; this mode is for convenience and "
-                   "moving the vault between computers.")
+        rank = _ranking(doc, "face")
+        cpu, gpu = 2.0 ** faces / ref.embed_per_second_cpu, 2.0 ** faces / ref.embed_per_second_gpu
+        attacks = (
+            Attack("photo", -math.log2(far.tar), (1 / far.tar) * guess,
+                   f"With a copy of the folder and a clear photo of you: opens at once (each photo "
+                   f"is one decode, no key stretching; {far.tar:.0%} of single photos open it)"),
+            Attack("dictionary", faces, cpu,
+                   f"With a copy of the folder and a large collection of other people's faces: about "
+                   f"{_count(faces)} faces, {human_time(cpu)} of embedding on one computer like the "
+                   f"reference, {human_time(gpu)} on one GPU-class machine ({_verdict(gpu)})"),
+            _guessing("brute force", "Trying every codeword", preset_bits - 1, guess),
+        )
+        summary = ("Face only: someone with a clear photo of you and a copy of this vault folder can open "
+                   "it at once. Your face is not a secret; this mode is for convenience.")
+        if rank is not None:
+            notes.append(f"Whoever stores the folder can tell it is yours: the stored helper picked its owner "
+                         f"out of {rank.gallery:,} people {rank.rank1} times in {rank.owners} (measured, "
+                         "`facevault bench ranking`), and two vaults of one person are linkable.")
     elif mode is Mode.FACE_PASSPHRASE:
-        summary = ("Face + passphrase: a copy of the folder and a photo of you are not enough; the "
-                   "attacker must also guess the passphrase, one slow guess at a time.")
+        rank = _ranking(doc, "face+passphrase")
+        per = k + guess
+        attacks = (
+            _guessing("photo", "With a copy of the folder and a clear photo of you", passphrase_bits - 1, per),
+            _guessing("dictionary", "With the folder and other people's faces, but no photo of you",
+                      passphrase_bits - 1 + faces, per),
+            _guessing("brute force", "Trying every codeword and passphrase", preset_bits - 1 + passphrase_bits,
+                      per),
+        )
+        summary = ("Face + passphrase: with a copy of the folder and a photo of you, this vault is exactly "
+                   "as strong as the passphrase at its Argon2id cost. No face can be tried without it.")
         notes.append(f"Assuming a passphrase worth {passphrase_bits:.0f} bits "
                      f"({'a random 6-digit PIN' if abs(passphrase_bits - PIN6_BITS) < 0.01 else 'as given'}); "
                      "4 random words from a 7776-word list are about 52 bits, 6 words about 78.")
+        if rank is not None:
+            notes.append(f"The stored helper is hidden behind the passphrase: it picked its owner out of "
+                         f"{rank.gallery:,} people {rank.rank1} times in {rank.owners} (chance: "
+                         f"{rank.owners / rank.gallery:.2f}).")
+    elif mode is Mode.FACE_DEVICE:
+        attacks = (
+            _guessing("photo", "With a copy of the folder and a clear photo of you", DEVICE_SECRET_BITS - 1, guess),
+            _guessing("dictionary", "With the folder and other people's faces",
+                      DEVICE_SECRET_BITS - 1 + faces, guess),
+            _guessing("brute force", "Trying every codeword and device secret",
+                      preset_bits - 1 + DEVICE_SECRET_BITS, guess),
+        )
+        summary = ("Face + device: a copy of the folder and a photo of you are not enough; the attacker "
+                   "also needs the 256-bit secret in the keyring of a paired computer.")
+        notes.append("Someone who can run programs as you on a paired computer (malware, or your unlocked "
+                     "computer) can read its keyring; with a photo of you they can open the vault.")
     else:
-        summary = ("Face + device: a copy of the folder and a photo of you are not enough; the "
-                   "attacker also needs the 256-bit secret kept in the keyring of a paired device.")
-        notes.append("Someone who can run programs as you on a paired device (malware, or your "
-                     "unlocked computer) can read its keyring; with a photo of you they can open "
-                     "the vault.")
+        raise UsageError(f"unknown mode {mode!r}")
     if device_only_slots:
-        notes.append(f"{device_only_slots} device-only slot(s): anyone using your account on that "
-                     "computer opens the vault without a face.")
-    recovery_seconds = 2.0 ** (RECOVERY_BITS - 1) * kdf_seconds
-    notes.append(f"The recovery code ({RECOVERY_BITS} random bits) opens every mode; guessing it "
-                 f"takes {human_time(recovery_seconds)}. Anyone who finds it written down can open the vault.")
-    notes.append(f"False-accept figures: {far.source}.")
-    notes.append("Times are for one computer like this one; an attacker with N computers needs 1/N "
-                 "of the time (Argon2id's memory cost limits how cheap each computer can be).")
-    return ModeFigures(mode, preset_bits, kdf_seconds, far, pw, attacks, summary, tuple(notes))
+        notes.append(f"{device_only_slots} device-only slot(s): anyone using your account on that computer "
+                     "opens the vault without a face.")
+    recovery_seconds = 2.0 ** (RECOVERY_BITS - 1) * guess
+    notes.append(f"The recovery code ({RECOVERY_BITS} random bits) opens every mode; guessing it takes "
+                 f"{human_time(recovery_seconds)}. Anyone who finds it written down can open the vault.")
+    notes.append(f"False-accept and photo figures: {far.source}.")
+    notes.append(f"Times are for one computer like the reference ({ref.name}); N computers need 1/N of "
+                 f"the time. GPU figure: {ref.gpu_source}.")
+    return ModeFigures(mode, preset_bits, k, far, passphrase_bits if mode is Mode.FACE_PASSPHRASE else None,
+                       attacks, summary, tuple(notes), ref)
 
 
 def describe(fig: ModeFigures) -> list[str]:
-    """Plain-words lines for a screen: the summary, one line per attack, then the notes."""
-    lines = [fig.summary, f"One guess costs {fig.kdf_seconds:.2f} s of Argon2id here."]
-    lines += [f"  - {a.sentence}" for a in fig.attacks]
-    lines += fig.notes
-    return lines
+    """Plain-words lines for a screen: the summary, the cost of a guess, one line per attack,
+    then the notes."""
+    if fig.kdf_seconds > 0:
+        cost = (f"One passphrase guess costs {fig.kdf_seconds:.2f} s of Argon2id on the reference "
+                "(from the slot's stored parameters).")
+    else:
+        cost = ("A guess at this vault's face slot costs no key stretching (it would not slow the "
+                "attacks below, which are counted in faces).")
+    return [fig.summary, cost] + [f"  - {a.sentence}" for a in fig.attacks] + list(fig.notes)

@@ -128,7 +128,7 @@ def test_face_and_passphrase_vault_asks_for_it_at_unlock(qtbot, window, ctx, sho
     sec = window.security
     assert sec.mode_title.text() == "Mode: Face + passphrase"
     qtbot.waitUntil(lambda: "Working out" not in sec.explain.text(), timeout=WAIT_MS)
-    assert "a photo of you are not enough" in sec.explain.text()
+    assert "exactly as strong as the passphrase" in sec.explain.text()
     assert "passphrase" in sec.explain.text()
     assert not sec.device.isVisible()
     shot(window, "25-security-passphrase-mode")
