@@ -259,10 +259,15 @@ def figures(mode: Mode, *, preset_bits: float, kdf: KdfParams, far: FarEstimate,
     elif mode is Mode.FACE_PASSPHRASE:
         rank = _ranking(doc, "face+passphrase")
         per = k + guess
+        # each passphrase guess reveals a helper once (one Argon2id); then ~1/FAR faces are decoded
+        dict_seconds = 2.0 ** (passphrase_bits - 1) * (k + 2.0 ** faces * guess)
         attacks = (
             _guessing("photo", "With a copy of the folder and a clear photo of you", passphrase_bits - 1, per),
-            _guessing("dictionary", "With the folder and other people's faces, but no photo of you",
-                      passphrase_bits - 1 + faces, per),
+            Attack("dictionary", passphrase_bits - 1 + faces, dict_seconds,
+                   f"With the folder and other people's faces, but no photo of you: about "
+                   f"{_count(passphrase_bits - 1)} passphrase guesses, each followed by about "
+                   f"{_count(faces)} face decodes, {human_time(dict_seconds)} on one computer like the "
+                   f"reference ({_verdict(dict_seconds)})"),
             _guessing("brute force", "Trying every codeword and passphrase", preset_bits - 1 + passphrase_bits,
                       per),
         )
@@ -273,8 +278,8 @@ def figures(mode: Mode, *, preset_bits: float, kdf: KdfParams, far: FarEstimate,
                      "4 random words from a 7776-word list are about 52 bits, 6 words about 78.")
         if rank is not None:
             notes.append(f"The stored helper is hidden behind the passphrase: it picked its owner out of "
-                         f"{rank.gallery:,} people {rank.rank1} times in {rank.owners} (chance: "
-                         f"{rank.owners / rank.gallery:.2f}).")
+                         f"{rank.gallery:,} people {rank.rank1} times in {rank.owners} (chance alone: "
+                         f"about {rank.owners / rank.gallery:.2f} in {rank.owners}), so it does not say whose it is.")
     elif mode is Mode.FACE_DEVICE:
         attacks = (
             _guessing("photo", "With a copy of the folder and a clear photo of you", DEVICE_SECRET_BITS - 1, guess),
