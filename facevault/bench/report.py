@@ -239,6 +239,12 @@ def run_suite(data: Path, out_doc: Path, png_dir: Path, *, only: Sequence[str] |
                 att.append(f"| {k_s} | {ang:.0f} | {rows} | {ms.oracle_successes}/{ms.oracle_trials} | "
                            f"{ms.log2_p_rows:.1f} | {ms.log2_trials:.1f} |")
     sections.append("\n".join(att) + "\n")
+    say("attacks: helper ranking")
+    from facevault.bench.ranking import ranking_lines, run_ranking
+
+    ranked = run_ranking(images, owners=200, presets=("default", "paper"), seed=0)
+    sections.append("### Helper-ranking attack (`facevault bench ranking`)\n\n```\n"
+                    + "\n".join(ranking_lines(ranked)) + "\n```\n")
     if photos is not None:
         from facevault.bench.speed import end_to_end_lines, run_end_to_end
 

@@ -122,7 +122,7 @@ def _figures_file() -> Path:
     return paths.resources_dir() / "figures.json"
 
 
-def shipped(path: Path | None = None) -> dict[str, Any]:
+def shipped(path: Path | None = None) -> Mapping[str, object]:
     """The shipped measurements (resources/figures.json)."""
     file = path or _figures_file()
     try:
@@ -135,17 +135,18 @@ def shipped(path: Path | None = None) -> dict[str, Any]:
     return doc
 
 
-def _reference(doc: Mapping[str, Any]) -> Reference:
-    r = doc["reference"]
+def _reference(doc: Mapping[str, object]) -> Reference:
+    r: Any = doc["reference"]
     return Reference(str(r["name"]), float(r["argon2_seconds_per_pass_mib"]), float(r["guess_seconds"]),
                      float(r["embed_per_second_cpu"]), float(r["embed_per_second_gpu"]), str(r["gpu_source"]))
 
 
-def _ranking(doc: Mapping[str, Any], key: str) -> Ranking | None:
-    r = (doc.get("ranking") or {}).get(key)
+def _ranking(doc: Mapping[str, object], key: str) -> Ranking | None:
+    table: Any = doc.get("ranking") or {}
+    r = table.get(key)
     if not r:
         return None
-    return Ranking(int(r["rank1"]), int(r["owners"]), int(r["gallery"]), str(doc["ranking"].get("source", "")))
+    return Ranking(int(r["rank1"]), int(r["owners"]), int(r["gallery"]), str(table.get("source", "")))
 
 
 def measured_far_file() -> Path:
@@ -180,7 +181,8 @@ def far_estimate(preset: str, *, measured: Mapping[str, FarEstimate] | None = No
     """The FAR/TAR for `preset`: this installation's measurement if given, else the shipped one."""
     if measured and preset in measured:
         return measured[preset]
-    table = _parse_far(shipped()["far"], True)
+    far: Any = shipped()["far"]
+    table = _parse_far(far, True)
     try:
         return table[preset]
     except KeyError:
@@ -229,7 +231,7 @@ def _guessing(name: str, who: str, log2: float, per_guess: float) -> Attack:
 
 def figures(mode: Mode, *, preset_bits: float, kdf: KdfParams, far: FarEstimate,
             passphrase_bits: float = PIN6_BITS, device_only_slots: int = 0,
-            doc: Mapping[str, Any] | None = None) -> ModeFigures:
+            doc: Mapping[str, object] | None = None) -> ModeFigures:
     """What each attack costs an attacker with a copy of the folder, for a vault in `mode`."""
     doc = doc if doc is not None else shipped()
     ref = _reference(doc)
