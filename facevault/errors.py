@@ -40,6 +40,7 @@ __all__ = [
     "ModelError",
     "VaultBusyError",
     "KeyringUnavailableError",
+    "PathError",
     "StorageError",
 ]
 
@@ -131,3 +132,8 @@ class KeyringUnavailableError(FaceVaultError):
 
 class StorageError(FaceVaultError):
     pass
+
+
+class PathError(StorageError):
+    """A path the person named is wrong: no vault there, the output already exists, a vault
+    is already there, a folder where a file is needed (a usage mistake: exit 2)."""

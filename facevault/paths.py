@@ -8,6 +8,9 @@ Environment overrides (for tests, packaging and users who want them):
   FACEVAULT_DATA_DIR     per-user data (default: platformdirs user data dir)
   FACEVAULT_CACHE_DIR    caches, e.g. embeddings for benchmarks (default: platformdirs cache)
   FACEVAULT_CONFIG_DIR   settings, recent vaults (default: platformdirs config dir)
+  FACEVAULT_RUNTIME_DIR  files opened from a vault while it is unlocked (default: the
+                         per-user runtime dir, $XDG_RUNTIME_DIR/facevault on Linux; the
+                         cache dir's runtime/ where the system has none)
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import sys
 from pathlib import Path
 
 __all__ = ["bundle_root", "manifest_path", "models_dir", "data_dir", "cache_dir", "config_dir",
-           "resources_dir", "user_models_file"]
+           "resources_dir", "user_models_file", "runtime_dir"]
 
 
 APP_NAME = "facevault"
@@ -86,6 +89,20 @@ def config_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_config_dir(APP_NAME))
+
+
+def runtime_dir() -> Path:
+    """Where the desktop app keeps files opened from an unlocked vault (a per-user folder
+    the system empties at log-out or reboot where it has one)."""
+    env = _env_path("FACEVAULT_RUNTIME_DIR")
+    if env is not None:
+        return env
+    import platformdirs
+
+    runtime = Path(platformdirs.user_runtime_dir(APP_NAME))
+    if runtime.parent.is_dir() and os.access(runtime.parent, os.W_OK):
+        return runtime
+    return cache_dir() / "runtime"
 
 
 def resources_dir() -> Path:

@@ -16,6 +16,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import tempfile  # noqa: E402
 
 os.environ["FACEVAULT_DATA_DIR"] = tempfile.mkdtemp(prefix="facevault-test-data-")
+os.environ["FACEVAULT_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="facevault-test-runtime-")
 
 import pytest  # noqa: E402
 
@@ -24,3 +25,4 @@ import pytest  # noqa: E402
 def _private_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test is a computer of its own: its own device id and pins."""
     monkeypatch.setenv("FACEVAULT_DATA_DIR", str(tmp_path_factory.mktemp("data")))
+    monkeypatch.setenv("FACEVAULT_RUNTIME_DIR", str(tmp_path_factory.mktemp("runtime") / "facevault"))

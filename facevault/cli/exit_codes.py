@@ -20,6 +20,7 @@ from facevault.errors import (
     ModelError,
     NotRecognisedError,
     NoUsableFaceError,
+    PathError,
     SourceError,
     StorageError,
     UsageError,
@@ -40,6 +41,7 @@ EXIT_CODES: dict[type[FaceVaultError], int] = {
     ModelError: 5,
     VaultBusyError: 5,
     KeyringUnavailableError: 5,
+    PathError: 2,
     StorageError: 5,
     FaceVaultError: 5,
 }

@@ -12,7 +12,7 @@ from typing import Any
 
 from facevault.cli import unlock_args as ua
 from facevault.cli.output import err, show, show_recovery_code
-from facevault.errors import StorageError, UsageError
+from facevault.errors import StorageError, UsageError, PathError
 
 __all__ = ["register", "cmd_identity_new", "cmd_identity_show", "cmd_encrypt", "cmd_decrypt"]
 
@@ -60,9 +60,9 @@ def cmd_identity_new(args: argparse.Namespace) -> int:
     from facevault.services import files
 
     if args.output.exists() and not args.overwrite:
-        raise StorageError(f"{args.output} already exists", hint="choose another path or pass --overwrite")
+        raise PathError(f"{args.output} already exists", hint="choose another path or pass --overwrite")
     if args.recovery_code_file is not None and args.recovery_code_file.exists():
-        raise StorageError(f"{args.recovery_code_file} already exists", hint="give a new file")
+        raise PathError(f"{args.recovery_code_file} already exists", hint="give a new file")
     template = ua.capture_template(args.face, args)
     ident, code = files.new_identity(template, model=ua.model(), preset=args.preset or ua.POLICY.enroll.preset,
                                      label=args.label)
@@ -90,7 +90,7 @@ def cmd_encrypt(args: argparse.Namespace) -> int:
     if not args.file.is_file():
         raise UsageError(f"not a file: {args.file}")
     if args.output.exists() and not args.overwrite:
-        raise StorageError(f"{args.output} already exists", hint="choose another path or pass --overwrite")
+        raise PathError(f"{args.output} already exists", hint="choose another path or pass --overwrite")
     size = args.file.stat().st_size
     if args.to is not None:
         ident = files.read_identity(args.to)
@@ -112,7 +112,7 @@ def cmd_decrypt(args: argparse.Namespace) -> int:
     from facevault.services import files
 
     if args.output.exists() and not args.overwrite:
-        raise StorageError(f"{args.output} already exists", hint="choose another path or pass --overwrite")
+        raise PathError(f"{args.output} already exists", hint="choose another path or pass --overwrite")
     offer = ua.offer(args)
     show(files.decrypt_file(args.file, args.output, offer, policy=ua.POLICY.unlock.decode,
                             overwrite=args.overwrite), "decrypting", args.file.stat().st_size)

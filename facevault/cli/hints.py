@@ -10,7 +10,7 @@ from facevault.errors import FaceVaultError, Hint
 __all__ = ["CLI_HINTS", "hint_text"]
 
 CLI_HINTS: dict[Hint, str] = {
-    Hint.GIVE_UNLOCK_FACTOR: "give --face SRC, --recovery-code CODE or --device",
+    Hint.GIVE_UNLOCK_FACTOR: "give --face SRC, --ask-recovery-code or --device",
     Hint.GIVE_PASSPHRASE: "give the passphrase too (--passphrase-file F, or type it when asked)",
     Hint.GIVE_NEW_PASSPHRASE: "give --passphrase-file F, or type it when asked (at least 4 characters)",
     Hint.GIVE_FACE_TOO: "give --face SRC too",

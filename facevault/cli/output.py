@@ -8,14 +8,13 @@ May import: stdlib, facevault.errors, facevault.services.progress, facevault.cli
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Generator
 from pathlib import Path
 from typing import TypeVar
 
 from facevault.cli.progress import ProgressLine
-from facevault.errors import StorageError
+from facevault.errors import PathError
 from facevault.services.progress import (
     ByteProgress,
     ChallengeProgress,
@@ -61,12 +60,12 @@ def show(gen: Generator[Progress, None, R], label: str, total: int | None = None
 
 
 def write_private(target: Path, data: bytes, what: str) -> None:
-    try:
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise StorageError(f"{target} already exists", hint=f"Give a new file for the {what}.") from None
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
+    """A new owner-only file (never over an existing one, never through a symlink)."""
+    from facevault.core import fsutil
+
+    if target.exists() or target.is_symlink():
+        raise PathError(f"{target} already exists", hint=f"Give a new file for the {what}.")
+    fsutil.write_private(target, data, what=f"writing the {what} to {target}")
 
 
 def show_recovery_code(code: str, target: Path | None, *, what: str) -> None:

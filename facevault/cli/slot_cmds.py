@@ -71,9 +71,12 @@ def register(sub: Any) -> None:
     p.add_argument("action", choices=["enable", "disable", "pair", "import", "remove"])
     p.add_argument("vault", type=Path)
     p.add_argument("--all", action="store_true", help="with disable: remove every device's slot")
-    p.add_argument("--code", metavar="CODE", help="with import: the pairing code from the other device")
+    p.add_argument("--code", metavar="CODE",
+                   help="with import: the pairing code on the command line (discouraged: other users "
+                        "can read it in the process list; without --code or --code-file it is asked for)")
     p.add_argument("--code-file", type=Path, metavar="F",
-                   help="with pair: write the pairing code to F (owner-only); with import: read it from F")
+                   help="with pair: write the pairing code to F (owner-only); with import: read it "
+                        "from F (- for standard input)")
     p.add_argument("--qr", type=Path, metavar="FILE.svg", help="with pair: also write the code as a QR image")
     p.add_argument("--slot", metavar="ID", help="with remove: the device slot id (see `facevault slots`)")
     ua.add_unlock_options(p)
@@ -181,7 +184,7 @@ def cmd_device(args: argparse.Namespace) -> int:
         else:
             print("Pairing code (one use; with your face it opens the vault, so keep it private):")
             print(f"  {code}")
-        err("on the other device: facevault device import VAULT --code CODE --face SRC")
+        err("on the other device: facevault device import VAULT --face SRC (and type the code when asked)")
         return 0
     vault = ua.unlock(args).vault
     if args.action == "enable":
@@ -200,12 +203,16 @@ def _device_import(args: argparse.Namespace) -> int:
     from facevault.services import devices
     from facevault.services.capture import capture
 
+    if args.code_file is not None and args.code:
+        raise UsageError("give the pairing code one way, not --code and --code-file")
     if args.code_file is not None:
-        code = ua.read_secret_file(args.code_file)
+        code = ua.read_secret_file(args.code_file, "the pairing code").strip()
     elif args.code:
+        ua.warn_argv_secret("--code", "--code-file F (- for standard input) or type it when asked")
         code = args.code
     else:
-        raise UsageError("give the pairing code", hint="--code CODE or --code-file F")
+        code = ua.ask_secret("Pairing code from the other computer: ", "the pairing code",
+                             "give --code-file F (- for standard input; no terminal to ask on)").strip()
     if not args.face:
         raise UsageError("pairing needs your face", hint="give --face SRC")
     store = ua.keyring(True)

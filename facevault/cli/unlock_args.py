@@ -3,9 +3,11 @@ faces by the shared Policy, passphrases (never echoed, never on the command line
 OS keyring.
 
 Every command that needs a face takes --face SRC (camera:N, a video, an image or a folder
-of images); every command that unlocks also accepts --recovery-code CODE and --device. A
-face+device vault takes this computer's keyring along with --face; a face+passphrase vault
-reads --passphrase-file F or asks on a terminal. What to ask for comes from the vault's
+of images); every command that unlocks also accepts the recovery code (--ask-recovery-code:
+typed, not echoed; --recovery-code-from F, `-` for stdin; --recovery-code CODE still works
+for old scripts but warns: a command line is readable by every user of the computer) and
+--device. A face+device vault takes this computer's keyring along with --face; a
+face+passphrase vault reads --passphrase-file F (`-`: stdin) or asks on a terminal. What to ask for comes from the vault's
 header, read once per command (services.unlock.LockedVault).
 
 May import: stdlib, facevault.errors, facevault.core (types), facevault.services,
@@ -20,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from facevault.cli.output import err, show
-from facevault.errors import NoUsableFaceError, StorageError, UsageError
+from facevault.errors import NoUsableFaceError, PathError, UsageError
 from facevault.services.policy import Policy
 
 if TYPE_CHECKING:
@@ -36,6 +38,9 @@ __all__ = [
     "POLICY",
     "add_unlock_options",
     "read_secret_file",
+    "warn_argv_secret",
+    "ask_secret",
+    "recovery_code",
     "ask_passphrase",
     "new_passphrase",
     "keyring",
@@ -55,10 +60,17 @@ POLICY = Policy()
 def add_unlock_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("unlock with (at least one)")
     g.add_argument("--face", metavar="SRC", help="camera:N, a video, an image or a folder of images")
-    g.add_argument("--recovery-code", metavar="CODE", help="the recovery code shown at creation")
+    g.add_argument("--ask-recovery-code", action="store_true",
+                   help="type the recovery code shown at creation (not echoed)")
+    g.add_argument("--recovery-code-from", type=Path, metavar="F",
+                   help="read the recovery code from the file F (- for standard input)")
+    g.add_argument("--recovery-code", metavar="CODE",
+                   help="the recovery code on the command line (discouraged: other users of this "
+                        "computer can read it in the process list; use --ask-recovery-code)")
     g.add_argument("--device", action="store_true", help="use this device's secret in the OS keyring")
     g.add_argument("--passphrase-file", type=Path, metavar="F",
-                   help="face+passphrase vaults: read the passphrase from F (else asked on a terminal)")
+                   help="face+passphrase vaults: read the passphrase from F (- for standard input; "
+                        "else asked on a terminal)")
     g.add_argument("--liveness", action="store_true",
                    help="require a live face: blink, then turn your head as asked (camera sources)")
     g.add_argument("--allow-still", action="store_true",
@@ -70,21 +82,72 @@ def add_unlock_options(p: argparse.ArgumentParser) -> None:
                         "(no sync merge, no rollback protection)")
 
 
-def read_secret_file(path: Path) -> str:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise StorageError(f"cannot read {path}: {exc.strerror or exc}") from None
-    return text[:-1] if text.endswith("\n") else text  # one trailing newline is the file's
+_SECRET_FILE_CAP = 64 * 1024
+_STDIN_USED: list[str] = []
+
+
+def read_secret_file(path: Path, what: str = "the secret") -> str:
+    """A passphrase or code from the file `path` (`-`: standard input, once per command);
+    one trailing newline belongs to the file. Only regular files (or stdin), at most 64 KiB."""
+    from facevault.core import fsutil
+
+    if str(path) == "-":
+        if _STDIN_USED:
+            raise UsageError(f"standard input already gave {_STDIN_USED[0]}; it can give only one secret",
+                             hint="read the other one from a file or type it when asked")
+        _STDIN_USED.append(what)
+        text = sys.stdin.read(_SECRET_FILE_CAP + 1)
+    else:
+        try:
+            with fsutil.open_regular(path, "the file", follow_links=True, error=PathError) as f:
+                raw = f.read(_SECRET_FILE_CAP + 1)
+        except FileNotFoundError:
+            raise PathError(f"{path} does not exist", hint=f"give the file that holds {what}") from None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise UsageError(f"{path} is not UTF-8 text; it cannot hold {what}") from None
+    if len(text) > _SECRET_FILE_CAP:
+        raise UsageError(f"{path} is too large to hold {what}")
+    return text[:-1] if text.endswith("\n") else text
+
+
+def warn_argv_secret(option: str, better: str) -> None:
+    err(f"warning: {option} puts the secret on the command line, where other users of this "
+        f"computer can read it (process list) and your shell history keeps it; use {better}")
+
+
+def ask_secret(prompt: str, what: str, hint: str) -> str:
+    """A secret typed on the terminal, not echoed (UsageError without a terminal)."""
+    import getpass
+
+    if not sys.stdin.isatty():
+        raise UsageError(f"this needs {what}", hint=hint)
+    return getpass.getpass(prompt)
+
+
+def recovery_code(args: argparse.Namespace) -> str | None:
+    """The recovery code the options give (file, stdin, prompt or, with a warning, argv)."""
+    given = [o for o, v in (("--recovery-code", args.recovery_code),
+                            ("--recovery-code-from", args.recovery_code_from),
+                            ("--ask-recovery-code", args.ask_recovery_code)) if v]
+    if len(given) > 1:
+        raise UsageError(f"give the recovery code one way, not {' and '.join(given)}")
+    if args.recovery_code_from is not None:
+        return read_secret_file(args.recovery_code_from, "the recovery code").strip()
+    if args.ask_recovery_code:
+        return ask_secret("Recovery code: ", "the recovery code",
+                          "give --recovery-code-from F (no terminal to ask on)").strip()
+    if args.recovery_code:
+        warn_argv_secret("--recovery-code", "--ask-recovery-code or --recovery-code-from F")
+        return str(args.recovery_code)
+    return None
 
 
 def ask_passphrase(prompt: str, *, twice: bool = False) -> str:
     import getpass
 
-    if not sys.stdin.isatty():
-        raise UsageError("this needs a passphrase",
-                         hint="give --passphrase-file F (no terminal to ask on)")
-    first = getpass.getpass(prompt)
+    first = ask_secret(prompt, "a passphrase", "give --passphrase-file F (no terminal to ask on)")
     if twice and getpass.getpass("Again, to check: ") != first:
         raise UsageError("the two passphrases differ; nothing was changed")
     return first
@@ -93,7 +156,7 @@ def ask_passphrase(prompt: str, *, twice: bool = False) -> str:
 def new_passphrase(path: Path | None) -> str:
     from facevault.core.kinds.face_passphrase import normalise_passphrase
 
-    passphrase = read_secret_file(path) if path is not None else ask_passphrase(
+    passphrase = read_secret_file(path, "the passphrase") if path is not None else ask_passphrase(
         "New passphrase or PIN: ", twice=True)
     normalise_passphrase(passphrase)  # refuse a too-short one before any capture
     return passphrase
@@ -190,25 +253,26 @@ def offer(args: argparse.Namespace, vault: LockedVault | None = None) -> Factors
         RecoveryFactor,
     )
 
-    if not (args.face or args.recovery_code or args.device):
+    code = recovery_code(args)
+    if not (args.face or code or args.device):
         raise UsageError("nothing to unlock with",
-                         hint="give --face SRC, --recovery-code CODE or --device")
+                         hint="give --face SRC, --ask-recovery-code or --device")
     items: list[object] = []
     if args.passphrase_file is not None:
-        items.append(PassphraseFactor(read_secret_file(args.passphrase_file)))
-    elif args.face and vault is not None and vault.needs_passphrase and not args.recovery_code:
+        items.append(PassphraseFactor(read_secret_file(args.passphrase_file, "the passphrase")))
+    elif args.face and vault is not None and vault.needs_passphrase and not code:
         items.append(PassphraseFactor(ask_passphrase("Passphrase: ")))
     if args.device or (args.face and vault is not None and vault.face_uses_keyring):
         store = keyring(True)
         assert store is not None
         items.append(DeviceFactor(store))
-    if args.recovery_code:
-        items.append(RecoveryFactor(args.recovery_code))
+    if code:
+        items.append(RecoveryFactor(code))
     if args.face:
         try:
             items.append(FaceFactor(tuple(probes(args)), model()))
         except NoUsableFaceError:
-            if not (args.recovery_code or args.device):
+            if not (code or args.device):
                 raise
     return Factors(*items)  # type: ignore[arg-type]
 

@@ -18,7 +18,7 @@ from typing import Any
 from facevault.cli import unlock_args as ua
 from facevault.cli.output import err, show, show_recovery_code
 from facevault.core.modes import Mode
-from facevault.errors import StorageError, UsageError
+from facevault.errors import StorageError, UsageError, PathError
 
 __all__ = ["register", "safe_output", "cmd_init", "cmd_add", "cmd_ls", "cmd_trust", "cmd_get",
            "cmd_rm"]
@@ -103,9 +103,9 @@ def cmd_init(args: argparse.Namespace) -> int:
     if preset not in ironmask.PRESETS:
         raise UsageError(f"unknown preset {preset!r}", hint="see `facevault presets`")
     if args.vault.exists() and (not args.vault.is_dir() or any(args.vault.iterdir())):
-        raise StorageError(f"{args.vault} exists and is not an empty folder", hint="choose a new path")
+        raise PathError(f"{args.vault} exists and is not an empty folder", hint="choose a new path")
     if args.recovery_code_file is not None and args.recovery_code_file.exists():
-        raise StorageError(f"{args.recovery_code_file} already exists", hint="give a new file")
+        raise PathError(f"{args.recovery_code_file} already exists", hint="give a new file")
     mode = Mode.parse(args.mode)
     if args.device and mode is not Mode.FACE:
         raise UsageError("--device adds a device-only slot, which a two-factor mode does not allow",

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from facevault.core.kdf import unlock_budget
 from facevault.core import fsutil
 from facevault.core.crypto import KEY_SIZE, random_bytes
 from facevault.core.facekey import DecodePolicy
@@ -33,7 +34,7 @@ from facevault.core.slots import Slot
 from facevault.core.state import KeyRing
 from facevault.core.unlocking import Opened, open_with
 from facevault.core.v1.slots import Slot as V1Slot
-from facevault.errors import FaceVaultError, IntegrityError, StorageError
+from facevault.errors import FaceVaultError, IntegrityError, PathError, StorageError
 
 __all__ = ["HeaderSet", "EpochKeys", "read_headers", "read_headers_at", "header_sigs", "unlock_headers",
            "write_epoch", "merged_slots"]
@@ -96,10 +97,10 @@ def header_sigs(root: Path) -> tuple[tuple[str, int, int, int], ...]:
 
 
 def read_headers_at(path: Path) -> HeaderSet:
-    """The headers of the vault folder `path` (StorageError when there is no such folder)."""
+    """The headers of the vault folder `path` (PathError when there is no such folder)."""
     path = Path(path)
     if not path.exists():
-        raise StorageError(f"no vault at {path}: the folder does not exist",
+        raise PathError(f"no vault at {path}: the folder does not exist",
                            hint="Check the path, or create a vault there first.")
     if not path.is_dir():
         raise IntegrityError(f"not a FaceVault vault: {path} is a file, not a vault folder")
@@ -146,7 +147,11 @@ def _open_tip(tip: Header, offer: Factors, policy: DecodePolicy) -> tuple[bytes,
 def unlock_headers(headers: HeaderSet, offer: Factors, policy: DecodePolicy) -> EpochKeys:
     """Open the best tip (NotRecognisedError from it when nothing fits), then any other tip
     the same factors open."""
-    tips = headers.tips
+    with unlock_budget():
+        return _unlock_tips(headers.tips, offer, policy)
+
+
+def _unlock_tips(tips: Sequence[Header], offer: Factors, policy: DecodePolicy) -> EpochKeys:
     key, opened = _open_tip(tips[0], offer, policy)
     ring = KeyRing(history_of(tips[0], key))
     others: list[Header] = []

@@ -6,6 +6,13 @@ is untouched, so a crash, a full disk or a cancelled generator leaves the previo
 OS errors become `StorageError` with a plain message ("disk full ..."). `write_all` and
 `fsync_file` are module-level so tests can make them fail like a full disk would.
 
+Every file FaceVault creates goes through `atomic_write` (or `write_private`, its one-shot
+form): the temporary is created owner-only (0600) with O_CREAT|O_EXCL|O_NOFOLLOW, held
+under an exclusive flock while it is written, and renamed over the target. A run killed
+half-way leaves a `.fvtmp-*.part` file; the next write into the same folder removes those
+whose lock nobody holds any more (`sweep_partials`), so decrypted bytes of a crash do not
+stay behind. `private_folder` makes folders 0700.
+
 `FileLock` is a non-blocking exclusive lock on a file (fcntl.flock on POSIX, msvcrt on
 Windows). A second holder, in this or another process, gets `VaultBusyError` at once.
 
@@ -20,11 +27,12 @@ import os
 import secrets
 import stat
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from facevault.errors import IntegrityError, StorageError, VaultBusyError
+from facevault.errors import FaceVaultError, IntegrityError, StorageError, VaultBusyError, PathError
 
 __all__ = [
     "TEMP_PREFIX",
@@ -34,13 +42,22 @@ __all__ = [
     "fsync_dir",
     "remove_quietly",
     "read_regular",
+    "open_regular",
     "storage_error",
     "FileLock",
     "temp_file",
+    "write_private",
+    "private_folder",
+    "sweep_partials",
+    "PARTIAL_SUFFIX",
 ]
 
 TEMP_PREFIX = ".fvtmp-"
 """Temporary files start with this; anything carrying it in a vault is debris of a crash."""
+PARTIAL_SUFFIX = ".part"
+_NEW_SUFFIX = ".new"  # created and not yet locked: never swept while young
+_NEW_GRACE_SECONDS = 60.0
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 def storage_error(exc: OSError, what: str) -> StorageError:
@@ -114,6 +131,32 @@ def read_regular(path: Path, cap: int, what: str) -> bytes | None:
     return data
 
 
+def open_regular(path: Path, what: str, *, follow_links: bool = False,
+                 error: type[FaceVaultError] = IntegrityError) -> BinaryIO:
+    """`path` opened for reading if it is a regular file, else `error` (a FIFO, a device or,
+    unless `follow_links`, a symbolic link; checked on the open file, so nothing blocks and
+    nothing can be swapped in between). FileNotFoundError passes through; other OS errors
+    become StorageError."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | (0 if follow_links else _NOFOLLOW)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise error(f"{what} {path} is a symbolic link; refused") from None
+        raise storage_error(exc, f"reading {path}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise error(f"{what} {path} is not a regular file; refused")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def remove_quietly(path: Path) -> bool:
     """Delete a file if it is there; return whether something was removed."""
     try:
@@ -141,13 +184,27 @@ class _Writer:
 
 @contextlib.contextmanager
 def temp_file(folder: Path, suffix: str, what: str) -> Iterator[tuple[Path, BinaryIO]]:
-    """A new owner-only (0600) temporary file in `folder`, removed again unless the caller
-    renamed it away."""
-    tmp = folder / f"{TEMP_PREFIX}{secrets.token_hex(8)}{suffix}"
+    """A new owner-only (0600) temporary file in `folder`, locked (flock) for as long as this
+    process has it open, and removed again unless the caller renamed it away.
+
+    It is created as `.fvtmp-<random>.new` and renamed to `.fvtmp-<random><suffix>` once
+    locked, so a sweeper never takes a file whose writer has not locked it yet."""
+    token = secrets.token_hex(8)
+    tmp = folder / f"{TEMP_PREFIX}{token}{suffix}"
+    # Windows: no flock and no renaming an open file; created under its final name there.
+    fresh = tmp if sys.platform == "win32" else folder / f"{TEMP_PREFIX}{token}{_NEW_SUFFIX}"
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
+    except OSError as exc:
+        raise storage_error(exc, what) from exc
+    try:
+        if fresh != tmp:
+            _lock_fd(fd)
+            os.replace(fresh, tmp)
         raw = os.fdopen(fd, "wb")
     except OSError as exc:
+        os.close(fd)
+        remove_quietly(fresh)
         raise storage_error(exc, what) from exc
     try:
         with raw:
@@ -156,22 +213,94 @@ def temp_file(folder: Path, suffix: str, what: str) -> Iterator[tuple[Path, Bina
         remove_quietly(tmp)
 
 
+def sweep_partials(folder: Path) -> int:
+    """Remove the `.fvtmp-*.part` files a killed FaceVault run left in `folder`: regular
+    files of this user whose lock no live process holds. Returns how many went. Errors
+    (a folder we cannot list) are ignored: sweeping is housekeeping."""
+    removed = 0
+    try:
+        entries = [e for e in os.scandir(folder) if e.name.startswith(TEMP_PREFIX)]
+    except OSError:
+        return 0
+    now = time.time()
+    for entry in entries:
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != _uid():
+            continue
+        path = Path(entry.path)
+        if entry.name.endswith(_NEW_SUFFIX):
+            if now - st.st_mtime > _NEW_GRACE_SECONDS and remove_quietly(path):
+                removed += 1
+            continue
+        if entry.name.endswith(PARTIAL_SUFFIX) and sys.platform != "win32" and _take_dead(path):
+            removed += 1
+    return removed
+
+
+def _take_dead(path: Path) -> bool:
+    """Unlink `path` if no process holds its lock (the writer died)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return False
+    try:
+        try:
+            _lock_fd(fd)
+        except OSError:
+            return False  # a live writer
+        return remove_quietly(path)
+    finally:
+        os.close(fd)
+
+
+def _uid() -> int:
+    return os.geteuid() if hasattr(os, "geteuid") else -1
+
+
+def private_folder(path: Path) -> Path:
+    """`path` as a folder only this user can enter (created 0700, with its parents)."""
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise storage_error(exc, f"creating the folder {path}") from exc
+    return path
+
+
+def write_private(target: Path, data: bytes, *, what: str | None = None, replace: bool = False,
+                  mode: int = 0o600) -> None:
+    """`data` at `target` in one owner-only atomic write (an existing target is refused
+    unless `replace`; a symlink at `target` is replaced, never followed)."""
+    with atomic_write(target, what=what, replace=replace, mode=mode) as out:
+        out.write(data)
+
+
 @contextlib.contextmanager
 def atomic_write(target: Path, *, what: str | None = None, replace: bool = True,
-                 mtime: float | None = None) -> Iterator[_Writer]:
+                 mtime: float | None = None, mode: int = 0o600,
+                 sweep: bool = True) -> Iterator[_Writer]:
     """Put what the body writes at `target` in one rename; untouched if the body fails.
 
     `replace=False` refuses an existing target (StorageError) without a check-then-rename
-    race where hard links work. `mtime` sets the file's modification time.
+    race where hard links work. `mtime` sets the file's modification time; `mode` the
+    final permissions (owner-only unless a caller writes public files, like models).
+    `sweep`: first remove partial files of killed runs from the folder (`sweep_partials`;
+    off for the vault's objects folder, which its upkeep cleans).
     """
     what = what or f"writing {target.name}"
-    with temp_file(target.parent, ".part", what) as (tmp, raw):
+    if sweep:
+        sweep_partials(target.parent)
+    with temp_file(target.parent, PARTIAL_SUFFIX, what) as (tmp, raw):
         try:
             yield _Writer(raw)
             fsync_file(raw)
             raw.close()
             if mtime is not None:
                 os.utime(tmp, (mtime, mtime))
+            if mode != 0o600:
+                os.chmod(tmp, mode)
             _place(tmp, target, replace)
         except OSError as exc:
             raise storage_error(exc, what) from exc
@@ -187,11 +316,11 @@ def _place(tmp: Path, target: Path, replace: bool) -> None:
     try:
         os.link(tmp, target)  # fails if target exists: no race with another creator
     except FileExistsError:
-        raise StorageError(f"{target} already exists",
+        raise PathError(f"{target} already exists",
                            hint="Choose another name or overwrite.") from None
     except OSError:  # file system without hard links
         if target.exists():
-            raise StorageError(f"{target} already exists",
+            raise PathError(f"{target} already exists",
                                hint="Choose another name or overwrite.") from None
         os.replace(tmp, target)
 

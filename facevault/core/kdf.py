@@ -6,17 +6,26 @@ and authenticated as associated data, so they cannot be lowered without detectio
 
 Bounds: memory_kib >= 8192 (8 MiB, the floor we accept from disk and the size tests use),
 time_cost >= 1, parallelism 1..16. Upper bounds (memory 4 GiB, time 64) stop a hostile
-file from making us allocate or spin forever.
+file from making us allocate or spin forever. Within them a hostile slot could still ask
+for an hour of work per unlock (32 slots x 4 tries x t=64 at 4 GiB), so `derive_key`
+first estimates the cost on this machine (one 8 MiB pass, measured once per process) and
+refuses (IntegrityError: exit 3) a derivation estimated above MAX_SECONDS or needing more
+than half this computer's memory; `unlock_budget()` caps the sum over one unlock.
 
 May import: stdlib, argon2 (argon2-cffi), facevault.errors.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import os
 import struct
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
+from argon2.exceptions import HashingError
 from argon2.low_level import Type, hash_secret_raw
 
 from facevault.errors import IntegrityError
@@ -35,6 +44,11 @@ __all__ = [
     "DEFAULT_PARAMS",
     "TEST_PARAMS",
     "derive_key",
+    "MAX_SECONDS",
+    "UNLOCK_BUDGET_SECONDS",
+    "estimate_seconds",
+    "check_affordable",
+    "unlock_budget",
     "measure",
     "calibrate",
 ]
@@ -126,6 +140,82 @@ NO_KDF = KdfParams(0, 0, 0, ALGORITHM_NONE)
 TEST_PARAMS = KdfParams(time_cost=1, memory_kib=MIN_MEMORY_KIB, parallelism=1)
 
 
+MAX_SECONDS = 15.0
+"""One derivation estimated above this on this machine is refused: a vault made with
+`calibrate` (at most 5 s where it was made) still opens on a computer 3x slower."""
+UNLOCK_BUDGET_SECONDS = 30.0
+"""The estimated Argon2id work one unlock (or one file decryption) may spend in total."""
+
+_PER_KIB_PASS: list[float] = []
+_BUDGET: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar("kdf_budget", default=None)
+
+
+def _seconds_per_kib_pass() -> float:
+    if not _PER_KIB_PASS:
+        probe = KdfParams(time_cost=1, memory_kib=MIN_MEMORY_KIB, parallelism=1)
+        _PER_KIB_PASS.append(min(_timed(probe) for _ in range(2)) / MIN_MEMORY_KIB)
+    return _PER_KIB_PASS[0]
+
+
+def estimate_seconds(params: KdfParams) -> float:
+    """About how long one derivation with `params` takes here (lanes run on this machine's
+    cores in parallel); 0 for NO_KDF."""
+    if not params.stretches:
+        return 0.0
+    lanes = max(1, min(params.parallelism, os.cpu_count() or 1))
+    return params.time_cost * params.memory_kib * _seconds_per_kib_pass() / lanes
+
+
+def _physical_kib() -> int | None:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 1024
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+        return None
+
+
+def check_affordable(params: KdfParams) -> float:
+    """The estimated seconds of one derivation, or IntegrityError when this computer cannot
+    run it in a few seconds (or at all: more than half its memory), charged to the current
+    `unlock_budget`."""
+    if not params.stretches:
+        return 0.0
+    physical = _physical_kib()
+    if physical is not None and params.memory_kib > physical // 2:
+        raise IntegrityError(
+            f"a key slot asks for {params.describe()}: more memory than this computer can spare "
+            f"({physical // 2048} MiB); refused",
+            hint="A vault FaceVault made never asks for this; the folder may have been tampered with.")
+    seconds = estimate_seconds(params)
+    if seconds > MAX_SECONDS:
+        raise IntegrityError(
+            f"a key slot asks for {params.describe()}, about {seconds:.0f} s of work on this "
+            f"computer (at most {MAX_SECONDS:.0f} s is accepted); refused",
+            hint="A vault FaceVault made never asks for this; the folder may have been tampered with.")
+    spent = _BUDGET.get()
+    if spent is not None:
+        if spent[0] + seconds > UNLOCK_BUDGET_SECONDS:
+            raise IntegrityError(
+                f"the vault's key slots ask for more than {UNLOCK_BUDGET_SECONDS:.0f} s of key "
+                "stretching for one unlock; refused",
+                hint="A vault FaceVault made never asks for this; the folder may have been tampered with.")
+        spent[0] += seconds
+    return seconds
+
+
+@contextlib.contextmanager
+def unlock_budget(seconds: float = UNLOCK_BUDGET_SECONDS) -> Iterator[None]:
+    """Inside: the derivations of one unlock share UNLOCK_BUDGET_SECONDS (nested budgets
+    charge the outermost)."""
+    if _BUDGET.get() is not None:
+        yield
+        return
+    token = _BUDGET.set([UNLOCK_BUDGET_SECONDS - seconds])
+    try:
+        yield
+    finally:
+        _BUDGET.reset(token)
+
+
 def derive_key(secret: bytes, salt: bytes, params: KdfParams) -> bytes:
     """Argon2id(secret, salt) -> 32 bytes. `salt` is 16 random bytes stored beside the slot."""
     if not isinstance(secret, (bytes, bytearray)):
@@ -140,6 +230,18 @@ def derive_key(secret: bytes, salt: bytes, params: KdfParams) -> bytes:
         raise ValueError("secret must not be empty")
     if not params.stretches:
         raise ValueError("derive_key needs Argon2id parameters (NO_KDF means: use the secret as is)")
+    check_affordable(params)
+    return _raw(secret, salt, params)
+
+
+def _raw(secret: bytes, salt: bytes, params: KdfParams) -> bytes:
+    try:
+        return _hash(secret, salt, params)
+    except HashingError as exc:  # argon2 could not allocate or run these parameters
+        raise IntegrityError(f"key stretching failed with {params.describe()}: {exc}") from None
+
+
+def _hash(secret: bytes, salt: bytes, params: KdfParams) -> bytes:
     return hash_secret_raw(
         secret=bytes(secret),
         salt=bytes(salt),
@@ -153,9 +255,14 @@ def derive_key(secret: bytes, salt: bytes, params: KdfParams) -> bytes:
 
 
 def measure(params: KdfParams) -> float:
-    """Seconds one derive_key call takes with `params` on this machine."""
+    """Seconds one derivation with `params` takes on this machine (no affordability check:
+    the caller chose the parameters)."""
+    return _timed(params)
+
+
+def _timed(params: KdfParams) -> float:
     start = time.perf_counter()
-    derive_key(b"calibration secret", bytes(SALT_SIZE), params)
+    _raw(b"calibration secret", bytes(SALT_SIZE), params)
     return time.perf_counter() - start
 
 
@@ -170,8 +277,8 @@ def calibrate(
     """
     if not isinstance(target_seconds, (int, float)) or isinstance(target_seconds, bool):
         raise TypeError("target_seconds must be a number")
-    if not 0.0 < target_seconds <= 10.0:
-        raise ValueError("target_seconds must be in (0, 10]")
+    if not 0.0 < target_seconds <= 5.0:
+        raise ValueError("target_seconds must be in (0, 5]")
     probe = KdfParams(time_cost=1, memory_kib=min_memory_kib, parallelism=parallelism)
     per_pass = min(measure(probe) for _ in range(2))
     time_cost = max(1, min(MAX_TIME_COST, round(target_seconds / max(per_pass, 1e-6))))

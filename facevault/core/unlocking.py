@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from facevault.core.facekey import DecodePolicy, EnrolledFace
 from facevault.core.factors import FaceFactor, Factors
+from facevault.core.kdf import unlock_budget
 from facevault.core.kinds import Kind
 from facevault.core.modelref import UNKNOWN_MODEL, ModelRef
 from facevault.core.slots import Slot, Stanza, open_stanza
@@ -54,8 +55,16 @@ def open_with(slots: Sequence[Slot], stanzas: Sequence[Stanza], offer: Factors,
     """The key in the first stanza the offer opens, and what opened it. `context` is the
     stanzas' binding (vault id and epoch, or a file id). `extra`: tried when no slot opens
     (the legacy version-1 slots of an upgraded vault). NotRecognisedError (saying what was
-    tried), ModelError when the only face slots belong to another embedding model."""
+    tried), ModelError when the only face slots belong to another embedding model. The
+    key stretching of one unlock shares kdf.UNLOCK_BUDGET_SECONDS."""
     check_offer(offer)
+    with unlock_budget():
+        return _open_with(slots, stanzas, offer, policy, context, extra)
+
+
+def _open_with(slots: Sequence[Slot], stanzas: Sequence[Stanza], offer: Factors,
+               policy: DecodePolicy, context: bytes,
+               extra: Callable[[], tuple[bytes, Opened] | None] | None) -> tuple[bytes, Opened]:
     by_id = {s.slot_id: s for s in stanzas}
     face = offer.get(FaceFactor)
     tried: list[Kind] = []

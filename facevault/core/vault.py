@@ -45,7 +45,7 @@ from facevault.core.slots import Slot
 from facevault.core.state import KeyRing, ReadCache, State, after_append, load_state
 from facevault.core.unlocking import Opened
 from facevault.core.vault_objects import decrypt_object, object_path, reencrypt_object, write_object
-from facevault.errors import IntegrityError, StorageError, UsageError, VaultBusyError
+from facevault.errors import IntegrityError, StorageError, UsageError, VaultBusyError, PathError
 
 __all__ = ["DeviceRef", "Entry", "ByteProgress", "OpenVault", "HeaderSet", "Keys", "create_vault",
            "open_vault", "read_headers_at", "COMPACT_AFTER", "GC_GRACE_SECONDS"]
@@ -197,7 +197,7 @@ class OpenVault:
         entry = self._entry(name)
         dest = Path(dest)
         if dest.is_dir() or (dest.exists() and not overwrite):
-            raise StorageError(f"{dest} already exists", hint="Choose another name or overwrite.")
+            raise PathError(f"{dest} already exists", hint="Choose another name or overwrite.")
         return self._extract(entry, dest, overwrite)
 
     def _extract(self, entry: Entry, dest: Path, overwrite: bool) -> Generator[ByteProgress, None, None]:
@@ -272,7 +272,7 @@ class OpenVault:
     def _check_free(self, name: str, overwrite: bool) -> Entry | None:
         current = self._state.view.shown_as(name)
         if current is not None and not overwrite:
-            raise StorageError(f"the vault already has a file named {name!r}",
+            raise PathError(f"the vault already has a file named {name!r}",
                                hint="Choose another name or overwrite.")
         return current
 
@@ -290,8 +290,8 @@ class OpenVault:
         with self.lock():
             current = self._check_free(name, overwrite)
             try:
-                f = open(src, "rb")
-            except OSError as exc:
+                f = fsutil.open_regular(src, "the file", follow_links=True, error=UsageError)
+            except FileNotFoundError as exc:
                 raise fsutil.storage_error(exc, f"reading {src}") from exc
             with f:
                 st = os.fstat(f.fileno())

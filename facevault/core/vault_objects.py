@@ -91,7 +91,7 @@ def open_object(root: Path, entry: ObjectRef) -> BinaryIO:
     """The object file positioned after its nonce, once its length and nonce are right."""
     path = object_path(root, entry.object_id)
     try:
-        f = open(path, "rb")
+        f = fsutil.open_regular(path, f"the data of {entry.name!r},")
     except FileNotFoundError:
         raise IntegrityError(f"the data of {entry.name!r} is missing from the vault "
                              f"({OBJECTS_DIR}/{path.name})") from None
@@ -120,7 +120,7 @@ def write_object(root: Path, master_key: bytes, src: BinaryIO, name: str) -> Gen
     object_id, nonce = new_object_id(), random_bytes(NONCE_SIZE)
     key = object_key(master_key, nonce, object_id)
     size = 0
-    with fsutil.atomic_write(object_path(root, object_id), what=f"adding {name!r}") as out:
+    with fsutil.atomic_write(object_path(root, object_id), what=f"adding {name!r}", sweep=False) as out:
         out.write(nonce)
         for size in encrypt_stream(key, src, out):  # type: ignore[arg-type]
             yield size

@@ -32,6 +32,7 @@ from facevault.gui.enroll_page import heading
 from facevault.gui.entries_model import EntriesModel
 from facevault.gui.sync_view import Banner, FolderWatcher
 from facevault.gui.workers import Task
+from facevault.errors import FaceVaultError
 from facevault.services.desktop import PrivateCopies
 from facevault.services.progress import ByteProgress, Progress, Stage, StageProgress
 
@@ -47,6 +48,7 @@ class BrowserPage(QWidget):
         self.vault: Any = None
         self._task: Task | None = None
         self.copies = PrivateCopies()
+        self.copies.sweep()  # the Open copies a crashed session could not delete
         self.setAcceptDrops(True)
 
         self.title = heading("Vault")
@@ -328,7 +330,11 @@ class BrowserPage(QWidget):
         if not names or self.vault is None or self.busy:
             return
         vault = self.vault
-        targets = [(n, self.copies.target(_leaf(n))) for n in names]
+        try:
+            targets = [(n, self.copies.target(_leaf(n))) for n in names]
+        except FaceVaultError as exc:
+            self.ctx.dialogs.error(self, exc)
+            return
 
         def work() -> Generator[Progress, None, None]:
             for name, target in targets:

@@ -9,7 +9,6 @@ May import: PySide6, stdlib, facevault.gui.
 
 from __future__ import annotations
 
-import os
 import random
 from pathlib import Path
 
@@ -19,6 +18,8 @@ from PySide6.QtWidgets import (
     QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QStackedWidget, QVBoxLayout, QWidget,
 )
 
+from facevault.core import fsutil
+from facevault.errors import FaceVaultError
 from facevault.gui.context import AppContext
 
 __all__ = ["RecoveryCodePanel"]
@@ -137,10 +138,12 @@ class RecoveryCodePanel(QStackedWidget):
         if target is None:
             return
         try:
-            fd = os.open(Path(target), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(self._code + "\n")
-        except OSError as exc:
+            # A new owner-only file renamed into place: an existing file (which the save
+            # dialog asked about) is replaced, not rewritten with its old permissions, and a
+            # symlink there is replaced, never followed.
+            fsutil.write_private(Path(target), (self._code + "\n").encode("ascii"),
+                                 what="saving the recovery code", replace=True)
+        except FaceVaultError as exc:
             self.ctx.dialogs.error(self, exc)
             return
         self.feedback.setText(f"Saved to {target} (only you can read it). Keep a copy off this computer.")

@@ -7,7 +7,7 @@ copies on disk are the right ones, how to fetch them, and a user's own embedder.
     onnx_meta.py  an ONNX file's inputs and outputs, read from the protobuf
     register.py   recording a user's ArcFace-compatible ONNX embedder
 
-May import: stdlib, facevault.errors, facevault.paths.
+May import: stdlib, facevault.core.fsutil, facevault.errors, facevault.paths.
 """
 
 from __future__ import annotations

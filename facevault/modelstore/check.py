@@ -4,7 +4,7 @@ Start-up cost: `model_path()` checks existence and size, and trusts a sha256 ver
 for the same (size, mtime_ns), cached in `.cache/verified.json` beside the model files; the
 full hash runs once per file change.
 
-May import: stdlib, facevault.errors, facevault.paths, facevault.modelstore.manifest.
+May import: stdlib, facevault.core.fsutil, facevault.errors, facevault.paths, facevault.modelstore.manifest.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
+from facevault.core import fsutil
 from facevault import paths
-from facevault.errors import Hint, ModelError, UsageError
+from facevault.errors import Hint, ModelError, StorageError, UsageError
 from facevault.modelstore.manifest import ModelEntry, all_entries, load_manifest, _load_user
 
 __all__ = ["model_path", "embedder_entry", "default_embedder_name", "verify", "status",
@@ -53,11 +53,10 @@ def _cache_store(entry: ModelEntry, size: int, mtime_ns: int) -> None:
     cache = _cache_load(target)
     cache[str(entry.path.resolve())] = {"size": size, "mtime_ns": mtime_ns, "sha256": entry.sha256}
     try:  # a read-only install just hashes again next time
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".verified.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(cache, indent=1, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, target)
-    except OSError as exc:
+        fsutil.private_folder(target.parent)
+        fsutil.write_private(target, json.dumps(cache, indent=1, sort_keys=True).encode("utf-8"),
+                             what="writing the hash cache", replace=True)
+    except StorageError as exc:
         log.debug("cannot write the hash cache %s: %s", target, exc)
 
 

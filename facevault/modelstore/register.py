@@ -1,17 +1,17 @@
 """Registering a user's own ArcFace-compatible ONNX embedder with its constants (never
 guessed from the graph; the graph is only checked for compatibility).
 
-May import: stdlib, facevault.errors, facevault.paths, facevault.modelstore.
+May import: stdlib, facevault.core.fsutil, facevault.errors, facevault.paths, facevault.modelstore.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
+from facevault.core import fsutil
 from facevault import paths
-from facevault.errors import ModelError, UsageError
+from facevault.errors import ModelError, StorageError, UsageError
 from facevault.modelstore.check import sha256_of as _sha256
 from facevault.modelstore.manifest import NAME_RE as _NAME_RE
 from facevault.modelstore.manifest import ModelEntry, load_manifest, _load_user, _parse_entry
@@ -87,10 +87,9 @@ def register_model(
     if default:
         raw["default_embedder"] = name
     try:
-        where.parent.mkdir(parents=True, exist_ok=True)
-        tmp = where.with_name(where.name + ".tmp")
-        tmp.write_text(json.dumps(raw, indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, where)
-    except OSError as exc:
-        raise ModelError(f"Cannot write {where}: {exc.strerror or exc}") from None
+        fsutil.private_folder(where.parent)
+        fsutil.write_private(where, (json.dumps(raw, indent=2) + "\n").encode("utf-8"),
+                             what=f"writing {where}", replace=True)
+    except StorageError as exc:
+        raise ModelError(f"Cannot write {where}: {exc}") from None
     return _parse_entry(entry_json, where, where.parent, user=True)

@@ -13,9 +13,7 @@ May import: numpy, facevault.core, facevault.errors, facevault.services.
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
-import tempfile
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
@@ -32,7 +30,7 @@ from facevault.core.kdf import DEFAULT_PARAMS, NO_KDF, KdfParams
 from facevault.core.kinds import Kind
 from facevault.core.progress import ByteProgress
 from facevault.core.sealing import SlotPlan
-from facevault.errors import Hint, StorageError
+from facevault.errors import Hint, PathError, StorageError
 from facevault.services.keyslots import recovery_plan
 
 __all__ = ["new_identity", "write_identity", "read_identity", "encrypt_to", "encrypt_file",
@@ -41,31 +39,18 @@ __all__ = ["new_identity", "write_identity", "read_identity", "encrypt_to", "enc
 
 @contextlib.contextmanager
 def atomic_output(dest: Path, *, overwrite: bool = False) -> Iterator[object]:
-    """Yield a binary file object that becomes `dest` only if the block completes."""
+    """Yield a binary file object that becomes `dest` (owner-only) only if the block
+    completes (fsutil.atomic_write: O_EXCL|O_NOFOLLOW temporary, renamed into place)."""
     dest = Path(dest)
-    if dest.exists() and not overwrite:
-        raise StorageError(f"{dest} already exists", hint=Hint.OVERWRITE_OR_RENAME)
     if dest.is_dir():
-        raise StorageError(f"{dest} is a folder", hint="give a file path for the output")
+        raise PathError(f"{dest} is a folder", hint="give a file path for the output")
+    if (dest.exists() or dest.is_symlink()) and not overwrite:
+        raise PathError(f"{dest} already exists", hint=Hint.OVERWRITE_OR_RENAME)
     parent = dest.parent if str(dest.parent) else Path(".")
     if not parent.is_dir():
-        raise StorageError(f"the folder {parent} does not exist")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".partial", dir=parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, dest)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        if exc.errno == errno.ENOSPC:
-            raise StorageError(f"disk full while writing {dest}; nothing was changed") from exc
-        raise StorageError(f"cannot write {dest}: {exc.strerror or exc}") from exc
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        raise PathError(f"the folder {parent} does not exist")
+    with fsutil.atomic_write(dest, replace=overwrite, what=f"writing {dest}") as out:
+        yield out
 
 
 def new_identity(template: np.ndarray, *, model: ModelRef = UNKNOWN_MODEL,
@@ -92,9 +77,9 @@ def encrypt_to(src: Path, dest: Path, ident: Identity, *,
                overwrite: bool = False) -> Generator[ByteProgress, None, None]:
     """Seal `src` into `dest` for the face identity `ident` (no face needed)."""
     try:
-        source = open(src, "rb")
-    except OSError as exc:
-        raise StorageError(f"cannot read {src}: {exc.strerror or exc}") from exc
+        source = fsutil.open_regular(Path(src), "the input", follow_links=True, error=PathError)
+    except FileNotFoundError:
+        raise PathError(f"{src} does not exist") from None
     with source:
         total = os.fstat(source.fileno()).st_size
         with atomic_output(dest, overwrite=overwrite) as out:
@@ -131,9 +116,9 @@ def decrypt_file(
     """Open `src` (format 2, or a version-1 file) with what the person offers and write the
     plaintext to `dest`."""
     try:
-        source = open(src, "rb")
-    except OSError as exc:
-        raise StorageError(f"cannot read {src}: {exc.strerror or exc}") from exc
+        source = fsutil.open_regular(Path(src), "the input", follow_links=True, error=PathError)
+    except FileNotFoundError:
+        raise PathError(f"{src} does not exist") from None
     with source:
         total = os.fstat(source.fileno()).st_size
         start = source.read(len(identity.FILE_MAGIC) + 1)

@@ -51,8 +51,8 @@ class KdfPolicy:
     fixed: kdf_mod.KdfParams | None = None
 
     def __post_init__(self) -> None:
-        if not 0.05 <= self.target_seconds <= 10:
-            raise UsageError("the key-derivation time must be between 0.05 and 10 seconds")
+        if not 0.05 <= self.target_seconds <= 5:
+            raise UsageError("the key-derivation time must be between 0.05 and 5 seconds (a vault must still open on slower computers)")
 
     def params(self) -> kdf_mod.KdfParams:
         if self.fixed is not None:

@@ -2,16 +2,17 @@
 security preset and the liveness check, kept as JSON in paths.config_dir() (written
 atomically). Unreadable or odd content falls back to the defaults.
 
-May import: stdlib, facevault.paths.
+May import: stdlib, facevault.core.fsutil, facevault.paths.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+
+from facevault.core import fsutil
+from facevault.errors import FaceVaultError
 
 __all__ = ["Settings", "SettingsStore", "MAX_RECENT"]
 
@@ -68,11 +69,10 @@ class SettingsStore:
 
     def save(self, settings: Settings) -> None:
         """Write atomically; a failure to save settings is not worth an error dialog."""
+        data = json.dumps({**asdict(settings), "recent": list(settings.recent)}, indent=1)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".gui.", suffix=".json", dir=self.path.parent)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump({**asdict(settings), "recent": list(settings.recent)}, handle, indent=1)
-            os.replace(tmp, self.path)
-        except OSError:
+            fsutil.private_folder(self.path.parent)
+            fsutil.write_private(self.path, data.encode("utf-8"), what="saving the settings",
+                                 replace=True)
+        except FaceVaultError:
             pass

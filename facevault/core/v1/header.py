@@ -14,11 +14,11 @@ May import: the standard library, facevault.core (crypto, slots), facevault.erro
 
 from __future__ import annotations
 
-import os
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from facevault.core import fsutil
 from facevault.core.crypto import (
     KEY_SIZE,
     MAC_SIZE,
@@ -28,7 +28,7 @@ from facevault.core.crypto import (
     verify_hmac,
 )
 from facevault.core.v1.slots import Slot, decode_slots, encode_slots
-from facevault.errors import IntegrityError, StorageError
+from facevault.errors import IntegrityError, PathError
 
 __all__ = [
     "HEADER_NAME",
@@ -119,20 +119,15 @@ def read_header(path: Path) -> VaultHeader:
     """Read and parse `<path>/vault.fvh` (unauthenticated; see `verify_header`)."""
     path = Path(path)
     if not path.exists():
-        raise StorageError(f"no vault at {path}: the folder does not exist",
+        raise PathError(f"no vault at {path}: the folder does not exist",
                            hint="Check the path, or create a vault there first.")
     if not path.is_dir():
         raise IntegrityError(f"not a FaceVault vault: {path} is a file, not a vault folder")
-    try:
-        with open(path / HEADER_NAME, "rb") as f:
-            # Check the size first: read(n) would allocate n bytes up front.
-            if os.fstat(f.fileno()).st_size > MAX_HEADER_SIZE:
-                raise IntegrityError("not a FaceVault vault (the header is too large)")
-            data = f.read()
-    except FileNotFoundError:
-        raise IntegrityError(f"not a FaceVault vault: {path} has no {HEADER_NAME}") from None
-    except OSError as exc:
-        raise StorageError(f"cannot read {path / HEADER_NAME}: {exc.strerror}") from exc
+    # Only a regular file, size-checked before reading (a symlink to /dev/zero would never end).
+    found = fsutil.read_regular(path / HEADER_NAME, MAX_HEADER_SIZE, "header")
+    if found is None:
+        raise IntegrityError(f"not a FaceVault vault: {path} has no {HEADER_NAME}")
+    data = found
     if len(data) > MAX_HEADER_SIZE:
         raise IntegrityError("not a FaceVault vault (the header is too large)")
     return parse_header(data)

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from facevault.core.kdf import unlock_budget
 from facevault.core.facekey import DecodePolicy, EnrolledFace
 from facevault.core.factors import Factors
 from facevault.core.kinds import Kind
@@ -49,6 +50,11 @@ def _open_slots(slots: Sequence[Slot], offer: Factors,
     """The key behind the first slot the offer fits, and what opened it. NotRecognisedError
     (saying what was tried) if none. Core-internal: the key stays in facevault.core."""
     check_offer(offer)
+    with unlock_budget():
+        return _try_slots(slots, offer, policy)
+
+
+def _try_slots(slots: Sequence[Slot], offer: Factors, policy: DecodePolicy) -> tuple[bytes, Opened]:
     tried: list[Kind] = []
     order = sorted(range(len(slots)), key=lambda i: (slots[i].kind.spec.try_order, i))
     for slot in (slots[i] for i in order):

@@ -69,7 +69,7 @@ from facevault.core.vault_objects import (
     object_path,
     write_object,
 )
-from facevault.errors import IntegrityError, StorageError, UsageError
+from facevault.errors import IntegrityError, StorageError, UsageError, PathError
 
 __all__ = [
     "OBJECTS_DIR",
@@ -238,7 +238,7 @@ class OpenVault:
         entry = self._entry(name)
         dest = Path(dest)
         if dest.is_dir() or (dest.exists() and not overwrite):
-            raise StorageError(f"{dest} already exists", hint="Choose another name or overwrite.")
+            raise PathError(f"{dest} already exists", hint="Choose another name or overwrite.")
         return self._extract(entry, dest, overwrite)
 
     def _extract(self, entry: Entry, dest: Path, overwrite: bool) -> Generator[ByteProgress, None, None]:
@@ -282,7 +282,7 @@ class OpenVault:
 
     def _check_free(self, name: str, overwrite: bool) -> None:
         if not overwrite and self._index.find(name) is not None:
-            raise StorageError(f"the vault already has a file named {name!r}",
+            raise PathError(f"the vault already has a file named {name!r}",
                                hint="Choose another name or overwrite.")
 
     def add_file(self, src: Path, name: str | None = None, *,
@@ -299,8 +299,8 @@ class OpenVault:
         with self.lock():
             self._check_free(name, overwrite)
             try:
-                f = open(src, "rb")
-            except OSError as exc:
+                f = fsutil.open_regular(src, "the file", follow_links=True, error=UsageError)
+            except FileNotFoundError as exc:
                 raise fsutil.storage_error(exc, f"reading {src}") from exc
             with f:
                 st = os.fstat(f.fileno())
