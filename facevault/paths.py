@@ -6,7 +6,7 @@ Environment overrides (for tests, packaging and users who want them):
                          build, the source tree's models/ when running from a checkout,
                          else the per-user data dir)
   FACEVAULT_DATA_DIR     per-user data (default: platformdirs user data dir)
-  FACEVAULT_CACHE_DIR    caches, e.g. embeddings for benchmarks (default: platformdirs cache)
+  FACEVAULT_CACHE_DIR    the fallback for the runtime dir below (default: platformdirs cache)
   FACEVAULT_CONFIG_DIR   settings, recent vaults (default: platformdirs config dir)
   FACEVAULT_RUNTIME_DIR  files opened from a vault while it is unlocked (default: the
                          per-user runtime dir, $XDG_RUNTIME_DIR/facevault on Linux; the

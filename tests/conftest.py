@@ -17,6 +17,9 @@ import tempfile  # noqa: E402
 
 os.environ["FACEVAULT_DATA_DIR"] = tempfile.mkdtemp(prefix="facevault-test-data-")
 os.environ["FACEVAULT_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="facevault-test-runtime-")
+# The benchmarks keep no embedding on disk unless asked; the tests ask, for the shared
+# benchmark photos only, so that their CLI runs in subprocesses embed each photo once.
+os.environ.setdefault("FACEVAULT_BENCH_CACHE", tempfile.mkdtemp(prefix="facevault-test-embeddings-"))
 
 import pytest  # noqa: E402
 

@@ -1,6 +1,11 @@
 """Embedding a folder of face photos for the benchmarks with the app's own FacePipeline
-(the same landmarker, alignment and embedder; quality gates reported, not enforced), with a
-per-image cache keyed by the embedder model's sha256, its constants and each image's sha256.
+(the same landmarker, alignment and embedder; quality gates reported, not enforced).
+
+Embeddings are kept in memory for the run. Only when asked (`--embedding-cache DIR`, or
+FACEVAULT_BENCH_CACHE) are they also kept on disk, in DIR, per image, keyed by the
+embedder model's sha256, its constants and each image's sha256: plaintext face
+embeddings, so for benchmark photos only, and never by default (FaceVault itself stores no
+embedding anywhere).
 
 May import: stdlib, numpy, facevault.*; cv2/mediapipe/onnxruntime through facevault.vision.
 """
@@ -8,18 +13,26 @@ May import: stdlib, numpy, facevault.*; cv2/mediapipe/onnxruntime through faceva
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from facevault import paths
+from facevault.core import fsutil
 
 __all__ = ["ImageEmbedder", "ImageSet", "load_images", "fuse_embeddings"]
 
 _CACHE_VERSION = "lfw-v2"
+
+
+def bench_cache_root() -> Path | None:
+    """The opt-in on-disk embedding cache (FACEVAULT_BENCH_CACHE), or None."""
+    value = os.environ.get("FACEVAULT_BENCH_CACHE")
+    return Path(value).expanduser() if value else None
 
 
 def _sha256(path: Path) -> str:
@@ -52,22 +65,31 @@ class ImageEmbedder:
         self.pipeline = FacePipeline(self.landmarker, self.embedder, QualityGates.off())
         key = json.dumps([_CACHE_VERSION, _sha256(entry.path), asdict(constants)], sort_keys=True,
                          default=str)
-        root = cache_root if cache_root is not None else paths.cache_dir() / "embeddings"
-        self.cache = root / hashlib.sha256(key.encode()).hexdigest()[:24]
-        self.cache.mkdir(parents=True, exist_ok=True)
+        root = cache_root if cache_root is not None else bench_cache_root()
+        self.cache: Path | None = None
+        self._memory: dict[str, tuple[np.ndarray, str | None, bool]] = {}
+        if root is not None:
+            self.cache = fsutil.private_folder(root / hashlib.sha256(key.encode()).hexdigest()[:24])
 
     def close(self) -> None:
         self.landmarker.close()
 
     def get(self, path: Path) -> tuple[np.ndarray, str | None, bool]:
         digest = _sha256(path)
+        if digest in self._memory:
+            return self._memory[digest]
+        if self.cache is None:
+            self._memory[digest] = self._compute(path)
+            return self._memory[digest]
         vec_file, meta_file = self.cache / f"{digest}.npy", self.cache / f"{digest}.json"
         if vec_file.is_file() and meta_file.is_file():
             meta = json.loads(meta_file.read_text())
             return np.load(vec_file, allow_pickle=False), meta["code"], meta["found"]
         vec, code, found = self._compute(path)
-        np.save(vec_file, vec.astype(np.float32), allow_pickle=False)
-        meta_file.write_text(json.dumps({"code": code, "found": found}))
+        buf = io.BytesIO()
+        np.save(buf, vec.astype(np.float32), allow_pickle=False)
+        fsutil.write_private(vec_file, buf.getvalue(), replace=True)
+        fsutil.write_private(meta_file, json.dumps({"code": code, "found": found}).encode(), replace=True)
         return vec, code, found
 
     def _compute(self, path: Path) -> tuple[np.ndarray, str | None, bool]:

@@ -3,9 +3,8 @@
 Role: embed the images named by the DevTrain/DevTest pair files with FaceVault's own
 pipeline (bench.images, gates reported but not enforced); tune one cosine threshold on DevTrain, report accuracy
 on DevTest, and TAR at FAR 1e-3 on DevTest (impostor scores from every cross-identity
-pair of DevTest images, since 500 impostor pairs cannot resolve 1e-3). Embeddings are
-cached in paths.cache_dir() as .npy float32 arrays (loaded with allow_pickle=False), keyed
-by the embedder model's sha256, its preprocessing and each image file's sha256.
+pair of DevTest images, since 500 impostor pairs cannot resolve 1e-3). Embeddings stay in
+memory unless an embedding cache is asked for (bench.images).
 
 For accuracy every image gets an embedding when a face is found at all (largest face, no
 gates); how many images would pass the default quality gates is reported separately.

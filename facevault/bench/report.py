@@ -133,7 +133,8 @@ def _suite(data: Path) -> list[dict[str, Any]]:
 
 
 def run_suite(data: Path, out_doc: Path, png_dir: Path, *, only: Sequence[str] | None = None,
-              photos: Path | None = None, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+              photos: Path | None = None, progress: Callable[[str], None] | None = None,
+              cache_root: Path | None = None) -> dict[str, Any]:
     """Run every suite entry, the attacks and (with `photos`) the end-to-end speed, and write
     the generated part of `out_doc` plus one DET plot per run into `png_dir`."""
     from facevault.bench import accuracy as acc
@@ -141,7 +142,7 @@ def run_suite(data: Path, out_doc: Path, png_dir: Path, *, only: Sequence[str] |
     from facevault.core import kdf
 
     say = progress or (lambda _m: None)
-    images = acc.load_images(data)
+    images = acc.load_images(data, cache_root=cache_root)
     train = data / "pairsDevTrain.txt"
     threshold = acc.pairs_threshold(images, train) if train.is_file() else None
     results: dict[str, Any] = {}

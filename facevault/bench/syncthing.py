@@ -24,7 +24,7 @@ import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = ["available", "Instance", "Pair", "running_pair", "tree_digest"]
@@ -74,7 +74,7 @@ class Instance:
     gui_port: int
     listen_port: int
     device_id: str = ""
-    api_key: str = ""
+    api_key: str = field(default="", repr=False)
     proc: subprocess.Popen[bytes] | None = None
 
     # -- set-up (never contacts anything) ------------------------------------------------

@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from facevault.cli.bench_cmds import add_cache_option
+
 __all__ = ["register_bench", "cmd_accuracy", "register_report", "cmd_report"]
 
 
@@ -49,6 +51,7 @@ def register_bench(bsub: Any) -> None:
     p.add_argument("--write-far", nargs="?", const=True, default=None, metavar="FILE",
                    help="store the measured FAR/TAR of the preset settings for `slots --explain` "
                         "(default file: the one services.threat reads); FAR 0 is stored as its 95%% upper bound")
+    add_cache_option(p)
     p.set_defaults(func=cmd_accuracy)
     register_report(bsub)
 
@@ -104,7 +107,7 @@ def cmd_accuracy(args: argparse.Namespace) -> int:
         bar.total = total
         bar.update(done)
 
-    images = acc.load_images(args.data, progress=progress)
+    images = acc.load_images(args.data, progress=progress, cache_root=args.embedding_cache)
     bar.close()
     if not images.paths:
         raise UsageError(f"No images under {args.data}")
@@ -178,6 +181,7 @@ def register_report(bsub: Any) -> None:
     p.add_argument("--photos", type=Path, metavar="DIR",
                    help="photos of one person for the end-to-end speed section (optional)")
     p.add_argument("--only", action="append", metavar="KEY", help="run only these suite entries")
+    add_cache_option(p)
     p.set_defaults(func=cmd_report)
 
 
@@ -188,6 +192,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     if not args.data.is_dir():
         raise UsageError(f"No folder at {args.data}")
     run_suite(args.data, args.doc, args.png_dir, only=args.only, photos=args.photos,
+              cache_root=args.embedding_cache,
               progress=lambda m: print(m, file=sys.stderr, flush=True))
     print(f"wrote {args.doc}")
     return 0

@@ -54,6 +54,7 @@ def register(sub: Any) -> None:
                    help="pairsDevTest.txt (threshold tuned on pairsDevTrain.txt beside it)")
     p.add_argument("--train-pairs", type=Path, metavar="FILE", help="tuning pairs (default: DevTrain)")
     p.add_argument("--json", type=Path, metavar="OUT", help="also write the numbers as JSON")
+    add_cache_option(p)
     p.set_defaults(func=cmd_lfw)
 
     for name in BENCH_MODULES:
@@ -64,6 +65,12 @@ def register(sub: Any) -> None:
                 continue
             raise
         module.register_bench(bsub)
+
+
+def add_cache_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--embedding-cache", type=Path, metavar="DIR",
+                   help="keep the photos' face embeddings in DIR between runs (plaintext embeddings: "
+                        "benchmark photos only; default: none kept)")
 
 
 def _write_json(out: Path | None, data: dict[str, Any]) -> None:
@@ -111,7 +118,8 @@ def cmd_lfw(args: argparse.Namespace) -> int:
         bar.total = total
         bar.update(done)
 
-    report = run_lfw(args.data, args.pairs, train_pairs_file=args.train_pairs, progress=progress)
+    report = run_lfw(args.data, args.pairs, train_pairs_file=args.train_pairs, progress=progress,
+                     cache_root=args.embedding_cache)
     if bar.enabled:
         print(file=sys.stderr)
     print("\n".join(iter_report_lines(report)))

@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from facevault.cli.bench_cmds import add_cache_option
+
 __all__ = ["register_bench", "cmd_ranking", "cmd_policy", "cmd_figures"]
 
 
@@ -26,6 +28,7 @@ def register_bench(bsub: Any) -> None:
     p.add_argument("--mode", action="append", metavar="MODE", help="mode (repeatable; default all)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", type=Path, metavar="OUT")
+    add_cache_option(p)
     p.set_defaults(func=cmd_ranking)
 
     p = bsub.add_parser("policy", help="TAR/FAR per codebook with the shipped unlock policy replayed exactly")
@@ -40,6 +43,7 @@ def register_bench(bsub: Any) -> None:
     p.add_argument("--write-far", type=Path, metavar="FILE",
                    help="write the shipped presets' figures as the FAR/TAR file the CLI and the app "
                         "read (services.threat)")
+    add_cache_option(p)
     p.set_defaults(func=cmd_policy)
 
     p = bsub.add_parser("figures", help="measure the reference machine and write the shipped attack "
@@ -50,7 +54,7 @@ def register_bench(bsub: Any) -> None:
     p.set_defaults(func=cmd_figures)
 
 
-def _images(data: Path) -> Any:
+def _images(data: Path, cache: Path | None = None) -> Any:
     from facevault.bench.images import load_images
     from facevault.cli.progress import ProgressLine
     from facevault.errors import UsageError
@@ -63,7 +67,7 @@ def _images(data: Path) -> Any:
         bar.total = total
         bar.update(done)
 
-    images = load_images(data, progress=progress)
+    images = load_images(data, progress=progress, cache_root=cache)
     bar.close()
     return images
 
@@ -84,7 +88,7 @@ def cmd_ranking(args: argparse.Namespace) -> int:
     from facevault.bench import ranking
     from facevault.core import ironmask
 
-    images = _images(args.data)
+    images = _images(args.data, args.embedding_cache)
     bar, progress = _bar("ranking")
     rows = ranking.run_ranking(images, owners=args.owners, presets=args.preset or list(ironmask.PRESETS),
                                modes=args.mode or ["face", "face+device", "face+passphrase"], seed=args.seed,
@@ -100,7 +104,7 @@ def cmd_policy(args: argparse.Namespace) -> int:
     from facevault.bench import policy
     from facevault.core import ironmask
 
-    images = _images(args.data)
+    images = _images(args.data, args.embedding_cache)
     rows = []
     for m in args.probe or [1, 3]:
         bar, progress = _bar("decoding")

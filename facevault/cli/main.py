@@ -76,6 +76,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return INTERRUPTED
     except BrokenPipeError:
         return 0
+    except MemoryError:
+        print("facevault: out of memory; nothing was changed", file=sys.stderr)
+        return 5
+    except Exception as exc:  # a bug: one line for the person, the traceback with -v
+        logging.getLogger("facevault").debug("internal error", exc_info=True)
+        print(f"facevault: internal error ({type(exc).__name__}: {exc}); nothing was changed. "
+              "Please report it; -v shows the details.", file=sys.stderr)
+        return 5
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -182,8 +182,11 @@ def cmd_trust(args: argparse.Namespace) -> int:
 
 
 def cmd_get(args: argparse.Namespace) -> int:
-    vault = ua.unlock(args).vault
+    from facevault.core import fsutil
+
     out = safe_output(args.output, args.name)
+    fsutil.check_output(out, overwrite=args.overwrite)  # before any face is asked for
+    vault = ua.unlock(args).vault
     entry = next((e for e in vault.entries() if e.name == args.name), None)
     if entry is None:
         raise UsageError(f"no file named {args.name!r} in the vault", hint="see `facevault ls`")

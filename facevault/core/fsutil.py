@@ -47,6 +47,7 @@ __all__ = [
     "FileLock",
     "temp_file",
     "write_private",
+    "check_output",
     "private_folder",
     "sweep_partials",
     "PARTIAL_SUFFIX",
@@ -100,22 +101,15 @@ def fsync_dir(path: Path) -> None:
 
 def read_regular(path: Path, cap: int, what: str) -> bytes | None:
     """The bytes of the regular file `path` (None when it does not exist), refusing with
-    IntegrityError anything that is not a regular file (a symlink, a device, a FIFO: opened
-    without following links and without blocking) or is larger than `cap` bytes, before
-    reading it. Other OS errors are a StorageError."""
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    IntegrityError anything that is not a regular file (a symlink, a device, a FIFO, a
+    folder: opened without following links and without blocking) or is larger than `cap`
+    bytes, before reading it. Other OS errors are a StorageError."""
     try:
-        fd = os.open(path, flags)
+        f = open_regular(path, f"the vault's {what}", name=path.name)
     except FileNotFoundError:
         return None
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise IntegrityError(f"the vault's {what} {path.name} is a symbolic link; refused") from None
-        raise StorageError(f"cannot read the vault's {what} ({path.name}): {exc.strerror}") from None
-    with os.fdopen(fd, "rb") as f:
+    with f:
         st = os.fstat(f.fileno())
-        if not stat.S_ISREG(st.st_mode):
-            raise IntegrityError(f"the vault's {what} {path.name} is not a regular file; refused")
         if st.st_size > cap:
             raise IntegrityError(f"the vault's {what} {path.name} is too large ({st.st_size} bytes)")
         parts, total = [], 0
@@ -132,11 +126,12 @@ def read_regular(path: Path, cap: int, what: str) -> bytes | None:
 
 
 def open_regular(path: Path, what: str, *, follow_links: bool = False,
-                 error: type[FaceVaultError] = IntegrityError) -> BinaryIO:
-    """`path` opened for reading if it is a regular file, else `error` (a FIFO, a device or,
-    unless `follow_links`, a symbolic link; checked on the open file, so nothing blocks and
-    nothing can be swapped in between). FileNotFoundError passes through; other OS errors
-    become StorageError."""
+                 error: type[FaceVaultError] = IntegrityError, name: str | None = None) -> BinaryIO:
+    """`path` opened for reading if it is a regular file, else `error` (a FIFO, a device, a
+    folder or, unless `follow_links`, a symbolic link; checked on the open file, so nothing
+    blocks and nothing can be swapped in between). FileNotFoundError passes through; other
+    OS errors become StorageError. Messages name the file as `name` (default: the path)."""
+    shown = name if name is not None else str(path)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | (0 if follow_links else _NOFOLLOW)
     try:
         fd = os.open(path, flags)
@@ -144,11 +139,13 @@ def open_regular(path: Path, what: str, *, follow_links: bool = False,
         raise
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise error(f"{what} {path} is a symbolic link; refused") from None
-        raise storage_error(exc, f"reading {path}") from None
+            raise error(f"{what} {shown} is a symbolic link; refused") from None
+        if exc.errno == errno.EISDIR:
+            raise error(f"{what} {shown} is a folder, not a file; refused") from None
+        raise storage_error(exc, f"reading {shown}") from None
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise error(f"{what} {path} is not a regular file; refused")
+            raise error(f"{what} {shown} is not a regular file; refused")
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")
@@ -261,12 +258,33 @@ def _uid() -> int:
 
 
 def private_folder(path: Path) -> Path:
-    """`path` as a folder only this user can enter (created 0700, with its parents)."""
+    """`path` as a folder only this user can enter (created 0700, and so are the parents
+    it has to create; existing folders are left as they are)."""
+    missing: list[Path] = []
+    here = path
+    while not here.exists() and here != here.parent:
+        missing.append(here)
+        here = here.parent
     try:
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for folder in reversed(missing):
+            folder.mkdir(mode=0o700, exist_ok=True)
+        if not path.is_dir():
+            raise PathError(f"{path} is not a folder")
     except OSError as exc:
         raise storage_error(exc, f"creating the folder {path}") from exc
     return path
+
+
+def check_output(dest: Path, *, overwrite: bool) -> None:
+    """PathError unless a new file can be written at `dest`: its folder exists, and nothing
+    is there (a dangling symlink counts) unless `overwrite` (a folder never)."""
+    if dest.is_dir():
+        raise PathError(f"{dest} is a folder", hint="Give a file path for the output.")
+    if (dest.exists() or dest.is_symlink()) and not overwrite:
+        raise PathError(f"{dest} already exists", hint="Choose another name or overwrite.")
+    parent = dest.parent if str(dest.parent) else Path(".")
+    if not parent.is_dir():
+        raise PathError(f"the folder {parent} does not exist", hint="Create it first, or choose another place.")
 
 
 def write_private(target: Path, data: bytes, *, what: str | None = None, replace: bool = False,

@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import stat
 import struct
 import zlib
 from collections.abc import Callable
@@ -175,14 +176,11 @@ def read_journal(path: Path, vault_id: bytes, keys: KeyLookup,
 
 def _read_from(path: Path, offset: int) -> bytes | None:
     """The bytes of a journal from `offset` on (a regular file, never through a link)."""
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
-        fd = os.open(path, flags)
+        f = fsutil.open_regular(path, "the vault's journal", name=path.name)
     except FileNotFoundError:
         return None
-    except OSError as exc:
-        raise fsutil.storage_error(exc, f"reading the journal {path.name}") from exc
-    with os.fdopen(fd, "rb") as f:
+    with f:
         size = os.fstat(f.fileno()).st_size
         if size > MAX_JOURNAL_SIZE:
             raise IntegrityError(f"the vault's journal {path.name} is too large")
@@ -209,7 +207,11 @@ def append_frame(path: Path, vault_id: bytes, device: bytes, epoch: EpochId, epo
     fields = _FRAME_FIELDS.pack(len(body), epoch.number, epoch.writer, record.seq, nonce)
     frame = fields + struct.pack(">I", zlib.crc32(fields)) + body
     try:
-        fd = os.open(path, os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0))
+        fd = os.open(path, os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # a FIFO or device put in its place
+            os.close(fd)
+            raise IntegrityError(f"the vault's journal {path.name} is not a regular file; refused")
+        os.set_blocking(fd, True)
         with os.fdopen(fd, "r+b") as f:
             if os.fstat(f.fileno()).st_size != valid_end:
                 f.truncate(valid_end)
@@ -272,14 +274,11 @@ def _snapshot_head(data: bytes, name: str, vault_id: bytes) -> tuple[bytes, byte
 def snapshot_frontier(path: Path, vault_id: bytes) -> dict[str, int] | None:
     """How far into each device's journal the snapshot at `path` reaches, from its header
     alone (unauthenticated: read_snapshot checks it); None when absent."""
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
-        fd = os.open(path, flags)
+        f = fsutil.open_regular(path, "the vault's snapshot", name=path.name)
     except FileNotFoundError:
         return None
-    except OSError as exc:
-        raise fsutil.storage_error(exc, f"reading the snapshot {path.name}") from exc
-    with os.fdopen(fd, "rb") as f:
+    with f:
         data = f.read(_S_HEAD.size + 4 + MAX_FRONTIER_SIZE)
     head_len = _S_HEAD.size + 4
     if len(data) >= head_len:

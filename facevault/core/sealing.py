@@ -8,7 +8,7 @@ May import: facevault.core (kinds, slots, factors, kdf).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from facevault.core.factors import Factors
 from facevault.core.kdf import KdfParams
@@ -21,7 +21,7 @@ __all__ = ["SlotPlan", "make_all"]
 @dataclass(frozen=True)
 class SlotPlan:
     kind: Kind
-    parts: Factors
+    parts: Factors = field(repr=False)
     kdf: KdfParams
 
     def make(self) -> Slot:

@@ -196,8 +196,7 @@ class OpenVault:
         """Decrypt `name` to `dest`; nothing appears there unless it all authenticated."""
         entry = self._entry(name)
         dest = Path(dest)
-        if dest.is_dir() or (dest.exists() and not overwrite):
-            raise PathError(f"{dest} already exists", hint="Choose another name or overwrite.")
+        fsutil.check_output(dest, overwrite=overwrite)
         return self._extract(entry, dest, overwrite)
 
     def _extract(self, entry: Entry, dest: Path, overwrite: bool) -> Generator[ByteProgress, None, None]:
@@ -398,17 +397,19 @@ class OpenVault:
 
 def create_vault(path: Path, plans: Sequence[SlotPlan], *, mode: Mode | None,
                  device: DeviceRef) -> OpenVault:
-    """A new vault in `path` (absent or an empty folder; StorageError otherwise): epoch 0
-    under a fresh key, a slot made from each plan."""
+    """A new vault in `path` (absent or an empty folder; PathError otherwise): epoch 0
+    under a fresh key, a slot made from each plan. The folder and its sub-folders are
+    owner-only (0700), an existing empty folder included."""
     root = Path(path)
     slots = make_all(list(plans))
     try:
         if root.exists():
             if not root.is_dir():
-                raise StorageError(f"{root} exists and is not a folder")
+                raise PathError(f"{root} exists and is not a folder")
             if any(root.iterdir()):
-                raise StorageError(f"{root} is not empty", hint="Choose a new or empty folder.")
+                raise PathError(f"{root} is not empty", hint="Choose a new or empty folder.")
         root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(root, 0o700)
         for sub in (OBJECTS_DIR, JOURNAL_DIR, HEADERS_DIR):
             (root / sub).mkdir(mode=0o700, exist_ok=True)
     except OSError as exc:

@@ -197,6 +197,6 @@ def remember_enrollment(spec: str, data_dir: Path | None = None) -> None:
     except (KeyError, ValueError):
         key = secrets.token_bytes(32)
     seen = sorted(set(map(str, doc.get("seen") or [])) | {_mark(key, fingerprint)})  # type: ignore[call-overload]
-    file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fsutil.private_folder(file.parent)
     with fsutil.atomic_write(file, what="remembering the enrollment source") as out:
         out.write(json.dumps({"key": key.hex(), "seen": seen}).encode())

@@ -42,13 +42,7 @@ def atomic_output(dest: Path, *, overwrite: bool = False) -> Iterator[object]:
     """Yield a binary file object that becomes `dest` (owner-only) only if the block
     completes (fsutil.atomic_write: O_EXCL|O_NOFOLLOW temporary, renamed into place)."""
     dest = Path(dest)
-    if dest.is_dir():
-        raise PathError(f"{dest} is a folder", hint="give a file path for the output")
-    if (dest.exists() or dest.is_symlink()) and not overwrite:
-        raise PathError(f"{dest} already exists", hint=Hint.OVERWRITE_OR_RENAME)
-    parent = dest.parent if str(dest.parent) else Path(".")
-    if not parent.is_dir():
-        raise PathError(f"the folder {parent} does not exist")
+    fsutil.check_output(dest, overwrite=overwrite)
     with fsutil.atomic_write(dest, replace=overwrite, what=f"writing {dest}") as out:
         yield out
 

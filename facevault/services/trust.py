@@ -77,7 +77,7 @@ def _host_name() -> str:
 
 
 def _write_json(path: Path, doc: object) -> None:
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fsutil.private_folder(path.parent)
     with fsutil.atomic_write(path, what=f"writing {path.name}") as out:
         out.write(json.dumps(doc, indent=1, sort_keys=True).encode("utf-8"))
 

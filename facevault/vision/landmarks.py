@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -41,8 +41,8 @@ class DetectedFace:
     box:         (x, y, w, h) int pixel box around the landmarks, clipped to the frame.
     """
 
-    landmarks: np.ndarray
-    blendshapes: dict[str, float]
+    landmarks: np.ndarray = field(repr=False)  # face geometry: biometric, never printed
+    blendshapes: dict[str, float] = field(repr=False)
     box: tuple[int, int, int, int]
 
     @property

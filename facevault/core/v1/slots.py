@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import struct
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from facevault.core.crypto import (
     KEY_SIZE,
@@ -85,7 +85,7 @@ class Slot:
     kdf: KdfParams
     public: bytes
     nonce: bytes
-    wrapped_key: bytes
+    wrapped_key: bytes = field(repr=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.kind, Kind):

@@ -237,8 +237,7 @@ class OpenVault:
         authenticated; an existing `dest` is refused (StorageError) unless `overwrite`."""
         entry = self._entry(name)
         dest = Path(dest)
-        if dest.is_dir() or (dest.exists() and not overwrite):
-            raise PathError(f"{dest} already exists", hint="Choose another name or overwrite.")
+        fsutil.check_output(dest, overwrite=overwrite)
         return self._extract(entry, dest, overwrite)
 
     def _extract(self, entry: Entry, dest: Path, overwrite: bool) -> Generator[ByteProgress, None, None]:
@@ -398,8 +397,8 @@ def _create_vault_from_parts(path: Path, master_key: bytes, slots: list[Slot]) -
                 raise StorageError(f"{path} exists and is not a folder")
             if any(path.iterdir()):
                 raise StorageError(f"{path} is not empty", hint="Choose a new or empty folder.")
-        path.mkdir(parents=True, exist_ok=True)
-        (path / OBJECTS_DIR).mkdir()
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        (path / OBJECTS_DIR).mkdir(mode=0o700)
     except OSError as exc:
         raise fsutil.storage_error(exc, f"creating {path}") from exc
     vault = OpenVault(path, master_key, parse_header(header), Index(vault_id, 0, ()))

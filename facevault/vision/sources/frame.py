@@ -7,7 +7,7 @@ May import: stdlib, numpy, facevault.errors.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -33,7 +33,7 @@ CAMERA_HINT = "Check that a webcam is connected and not used by another app, or 
 class Frame:
     """One picture. `rgb` is (H, W, 3) uint8 RGB, C-contiguous."""
 
-    rgb: np.ndarray
+    rgb: np.ndarray = field(repr=False)  # a picture of a face: never in a log
     index: int
     timestamp_ms: int
     origin: str
