@@ -40,6 +40,8 @@ class World:
     old_journal: Path  # the vault's journal before c.txt was added (for the rollback case)
     passvault: Path  # a face+passphrase vault
     passfile: Path
+    v1vault: Path  # a version-1 vault (face and recovery slots), its code in v1code
+    v1code: Path
 
 
 @dataclass
@@ -95,8 +97,23 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     passfile = root / "pass.txt"
     passfile.write_text("correct horse\n")
     create(root / "passvault", _face(3), mode="face+passphrase", passphrase="correct horse").vault.close()
+
+    from facevault.core import facekey
+    from facevault.core.factors import Factors, RecoveryFactor
+    from facevault.core.kinds import Kind
+    from facevault.core.recovery import new_recovery_code
+    from facevault.core.v1.sealing import SlotPlan as V1Plan
+    from facevault.core.v1.vault import create_vault as create_v1
+
+    v1code_text = new_recovery_code()
+    v1 = create_v1(root / "v1vault", [V1Plan(Kind.FACE, Factors(facekey.enroll(_face(4))), TEST_PARAMS),
+                                      V1Plan(Kind.RECOVERY, Factors(RecoveryFactor(v1code_text)), TEST_PARAMS)])
+    v1.add_bytes("old.txt", MARKER + b" v1")
+    v1.close()
+    v1code = root / "v1code.txt"
+    v1code.write_text(v1code_text + "\n")
     return World(root, root / "vault", code, sealed, sealed_code, identity, old_journal,
-                 root / "passvault", passfile)
+                 root / "passvault", passfile, root / "v1vault", v1code)
 
 
 # --- damage ---------------------------------------------------------------------------
@@ -169,6 +186,21 @@ def _kdf_bomb(path: Path) -> None:
     data = path.read_bytes()
     assert data.count(TEST_PARAMS.to_bytes()) == 1
     path.write_bytes(data.replace(TEST_PARAMS.to_bytes(), KdfParams(64, 4 * 1024 * 1024, 1).to_bytes()))
+
+
+def _kdf_bomb_v1(path: Path) -> None:
+    """Every version-1 slot asking Argon2id for t=64 at 4 GiB."""
+    data = path.read_bytes()
+    assert data.count(TEST_PARAMS.to_bytes()) == 2
+    path.write_bytes(data.replace(TEST_PARAMS.to_bytes(), KdfParams(64, 4 * 1024 * 1024, 1).to_bytes()))
+
+
+def _v1copy(d: Path, w: World) -> None:
+    shutil.copytree(w.v1vault, d / "v1", symlinks=True)
+
+
+def _v1ls(d: Path, w: World, keep: bool = False) -> list[str]:
+    return ["ls", str(d / "v1"), "--recovery-code-from", str(w.v1code)] + (["--keep-v1"] if keep else [])
 
 
 def on(pick: Callable[[Path], Path], *damage: Callable[[Path], None]) -> Callable[[Path, World], None]:
@@ -334,6 +366,18 @@ CASES: list[Case] = [
          _write("id.fvid", os.urandom(300))),
     Case("encrypt-to-dev-zero-identity", 3,
          lambda d, w: ["encrypt", str(w.code), "--to", "/dev/zero", "-o", str(d / "x.fvf")]),
+    # version-1 vaults (upgraded in place when opened; --keep-v1 reads them as they are)
+    Case("v1-header-symlink-dev-zero", 3, lambda d, w: _v1ls(d, w, keep=True),
+         lambda d, w: (_v1copy(d, w), _link("/dev/zero")(d / "v1" / "vault.fvh")), wants="symbolic link"),
+    Case("v1-header-truncated", 3, lambda d, w: _v1ls(d, w),
+         lambda d, w: (_v1copy(d, w), _truncate(0.3)(d / "v1" / "vault.fvh"))),
+    Case("v1-index-sparse-8-gib", 3, lambda d, w: _v1ls(d, w, keep=True),
+         lambda d, w: (_v1copy(d, w), _sparse(8 * GIB)(d / "v1" / "index.fve")), wants="too large"),
+    Case("v1-index-garbage", 3, lambda d, w: _v1ls(d, w, keep=True),
+         lambda d, w: (_v1copy(d, w), _random_same_size(d / "v1" / "index.fve"))),
+    Case("v1-kdf-bomb-in-the-recovery-slot", 3, lambda d, w: _v1ls(d, w),
+         lambda d, w: (_v1copy(d, w), _kdf_bomb_v1(d / "v1" / "vault.fvh")), wants="refused"),
+    Case("v1-upgrade-of-a-healthy-copy", 0, lambda d, w: _v1ls(d, w), _v1copy),
     # creating
     Case("init-over-an-existing-vault", 2, lambda d, w: ["init", _v(d), "--face", str(_PHOTOS)], wants="empty"),
     Case("init-on-a-file", 2, lambda d, w: ["init", str(w.code), "--face", str(_PHOTOS)]),

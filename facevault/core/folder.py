@@ -14,6 +14,7 @@ May import: stdlib, facevault.core (conflicts, fsutil), facevault.errors.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -112,4 +113,6 @@ def is_v2(root: Path) -> bool:
 
 
 def is_v1(root: Path) -> bool:
-    return (root / V1_HEADER).is_file() and not is_v2(root)
+    # lexists: a vault.fvh that is a symlink or a device is a version-1 vault to refuse by
+    # name, not "no vault here"
+    return os.path.lexists(root / V1_HEADER) and not is_v2(root)
