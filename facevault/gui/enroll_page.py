@@ -1,7 +1,9 @@
 """The new-vault wizard: where, how it opens (face only / face + this computer / face +
 passphrase, one plain sentence each) and how strong, capture the face, show and confirm the
-recovery code. The vault is created right after the capture (in a worker: the key
-derivation is slow on purpose); the browser opens once the code was typed back.
+recovery code. Nothing is written until the code was typed back: the capture gives a
+PendingVault (the template in memory and the code to show); Finish writes the vault (in a
+worker: the key derivation is slow on purpose) and opens the browser. Cancelling or
+quitting at any step leaves nothing on disk.
 
 May import: PySide6, stdlib, facevault.services, facevault.errors, facevault.gui.
 """
@@ -10,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -24,9 +25,9 @@ from facevault.errors import FaceVaultError, KeyringUnavailableError, StorageErr
 from facevault.gui.context import AppContext
 from facevault.gui.face_panel import FacePanel
 from facevault.gui.recovery_panel import RecoveryCodePanel
-from facevault.services.enroll import Created, create_vault
+from facevault.services.enroll import Created, PendingVault, pending_vault
 from facevault.services.models import presets
-from facevault.services.progress import FrameProgress, Progress, Stage, StageProgress
+from facevault.services.progress import FrameProgress, Progress, StageProgress
 from facevault.services.secretstore import SecretStore
 
 __all__ = ["EnrollPage", "heading"]
@@ -48,7 +49,7 @@ class EnrollPage(QWidget):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self._vault: Any = None
+        self._pending: PendingVault | None = None
         self.title = heading("Create a new vault")
         self.steps = QStackedWidget()
 
@@ -113,8 +114,9 @@ class EnrollPage(QWidget):
         form.addRow(preset_label, self.preset)
         explain = QLabel(
             "FaceVault keeps your files encrypted in this folder. Your face opens it; a recovery "
-            "code (shown after the capture) opens it when the camera cannot. The face itself is "
-            "never stored, only a scrambled helper that needs your face to unscramble.")
+            "code (shown after the capture) opens it when the camera cannot. The vault is made "
+            "once you have typed part of the code back. The face itself is never stored, only a "
+            "scrambled helper that needs your face to unscramble.")
         explain.setWordWrap(True)
         buttons = QHBoxLayout()
         buttons.addWidget(cancel)
@@ -144,6 +146,7 @@ class EnrollPage(QWidget):
 
         # step 2: recovery code
         self.code = RecoveryCodePanel(ctx)
+        self.code.forget_on_confirm = False  # kept until the vault is written (a retry needs it)
         self.code.confirmed.connect(self._confirmed)
 
         for w in (where, cap, self.code):
@@ -169,7 +172,7 @@ class EnrollPage(QWidget):
         self.device.setVisible(mode.allows_device_only_slot)
 
     def begin(self) -> None:
-        self._vault = None
+        self._pending = None
         self.passphrase.clear()
         self.passphrase2.clear()
         self.steps.setCurrentIndex(0)
@@ -199,8 +202,14 @@ class EnrollPage(QWidget):
         self.steps.setCurrentIndex(0)
 
     def cancel(self) -> None:
-        self.face.stop()
+        self.discard()
         self.cancelled.emit()
+
+    def discard(self) -> None:
+        """Drop what the wizard holds (nothing was written: the template and the code go)."""
+        self.face.stop()
+        self._pending = None
+        self.code.forget()
 
     def start_capture(self) -> None:
         path = self.target
@@ -228,12 +237,11 @@ class EnrollPage(QWidget):
         self.ctx.update_settings(preset=preset)
         ctx = self.ctx
 
-        def work(spec: str) -> Generator[Progress, None, Created]:
+        def work(spec: str) -> Generator[Progress, None, PendingVault]:
             template = yield from ctx.capture_template(spec)
-            yield StageProgress(Stage.CREATING)
-            return create_vault(path, template, mode=mode, preset=preset, kdf=ctx.kdf(), store=store,
-                                passphrase=passphrase, device_slot=device_slot,
-                                model=ctx.parts().model)
+            return pending_vault(path, template, mode=mode, preset=preset, kdf=ctx.kdf(), store=store,
+                                 passphrase=passphrase, device_slot=device_slot,
+                                 model=ctx.parts().model)
 
         self.steps.setCurrentIndex(1)
         self.face.progress.setValue(0)
@@ -247,19 +255,35 @@ class EnrollPage(QWidget):
                 self.face.progress.setValue(min(good, want))
                 self.face.set_status(f"{good} of {want} good pictures ({frames} frames looked at)")
 
-    def _created(self, created: Created) -> None:
+    def _created(self, pending: PendingVault) -> None:
+        """The capture worked: show the code; the vault is written once it is confirmed."""
         self.passphrase.clear()
         self.passphrase2.clear()
-        self._vault = created.vault
-        self.ctx.remember_vault(self.target)
+        self._pending = pending
         self.steps.setCurrentIndex(2)
-        self.code.show_code(created.recovery_code, f"Your vault is ready at {self.target}. "
-                            "This is its recovery code:")
+        self.code.show_code(pending.recovery_code, f"Your face was captured. This is the recovery "
+                            f"code of the new vault at {pending.path}; the vault is made once you "
+                            "have typed part of it back:")
 
     def _failed(self, exc: BaseException) -> None:
         self.face.set_status("The capture did not work. Press Back to try again.")
         self.ctx.dialogs.error(self, exc)
 
     def _confirmed(self) -> None:
-        vault, self._vault = self._vault, None
-        self.created.emit(vault)
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return
+        self.code.set_busy("Creating the vault…")
+
+        def done(created: Created) -> None:
+            self.code.set_busy(None)
+            self.code.forget()
+            self.ctx.remember_vault(pending.path)
+            self.created.emit(created.vault)
+
+        def failed(exc: BaseException) -> None:
+            self.code.set_busy(None)
+            self._pending = pending  # the same code: Finish again after fixing the folder
+            self.ctx.dialogs.error(self, exc)
+
+        self.ctx.tasks.call(pending.create, on_done=done, on_error=failed)

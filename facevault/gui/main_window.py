@@ -334,6 +334,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self._stop_cameras()
         self.browser.cancel()
+        self.enroll.discard()  # a vault not confirmed yet is never written
         self.ctx.tasks.stop_all(5000)
         self._close_vault()
         app = QApplication.instance()

@@ -35,6 +35,7 @@ class RecoveryCodePanel(QStackedWidget):
         self.ctx = ctx
         self._code = ""
         self.asked: tuple[int, int] = (0, 1)
+        self.forget_on_confirm = True  # False: the owner forgets it once its work is done
 
         # step 1: show
         show = QWidget()
@@ -177,5 +178,13 @@ class RecoveryCodePanel(QStackedWidget):
         self.mismatch.setText("" if ok or not full else "That does not match; check the code again.")
 
     def _done(self) -> None:
-        self.forget()
+        if self.forget_on_confirm:
+            self.forget()
         self.confirmed.emit()
+
+    def set_busy(self, text: str | None) -> None:
+        """While the vault is being written after the confirmation (None: done)."""
+        busy = text is not None
+        self.done_button.setEnabled(not busy and self._code != "")
+        self.back_button.setEnabled(not busy)
+        self.mismatch.setText(text or "")

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from facevault.core import facekey, ironmask
-from facevault.core.kdf import KdfParams
+from facevault.core import facekey, ironmask, recovery
+from facevault.core.kdf import DEFAULT_PARAMS, KdfParams
 from facevault.core.kinds import Kind
 from facevault.core.kinds.face_passphrase import normalise_passphrase
 from facevault.core.modelref import UNKNOWN_MODEL, ModelRef
@@ -35,7 +35,7 @@ from facevault.services.secretstore import SecretStore
 from facevault.services.trust import DeviceRef, PinStore, this_device
 from facevault.services.unlock import watch
 
-__all__ = ["Created", "template_of", "capture_template", "create_vault", "source_fingerprint",
+__all__ = ["Created", "PendingVault", "pending_vault", "template_of", "capture_template", "create_vault", "source_fingerprint",
            "enrolled_before", "remember_enrollment"]
 
 
@@ -43,6 +43,46 @@ __all__ = ["Created", "template_of", "capture_template", "create_vault", "source
 class Created:
     vault: OpenVault
     recovery_code: str = field(repr=False)  # show once; never stored
+
+
+@dataclass(frozen=True)
+class PendingVault:
+    """A vault not written yet: the captured template (in memory only) and the recovery
+    code to show and have confirmed first. `create()` writes it with that code; dropping
+    the object leaves nothing on disk or in the keyring."""
+
+    path: Path
+    template: np.ndarray = field(repr=False)
+    recovery_code: str = field(repr=False)
+    mode: Mode = Mode.FACE
+    preset: str = ironmask.DEFAULT_PRESET
+    kdf: KdfParams = DEFAULT_PARAMS
+    store: SecretStore | None = field(default=None, repr=False)
+    passphrase: str | None = field(default=None, repr=False)
+    device_slot: bool = False
+    model: ModelRef = UNKNOWN_MODEL
+
+    def create(self) -> Created:
+        return create_vault(self.path, self.template, mode=self.mode, kdf=self.kdf, preset=self.preset,
+                            store=self.store, passphrase=self.passphrase, device_slot=self.device_slot,
+                            model=self.model, recovery_code=self.recovery_code)
+
+
+def pending_vault(path: Path, template: np.ndarray, *, mode: Mode = Mode.FACE, kdf: KdfParams,
+                  preset: str = ironmask.DEFAULT_PRESET, store: SecretStore | None = None,
+                  passphrase: str | None = None, device_slot: bool = False,
+                  model: ModelRef = UNKNOWN_MODEL) -> PendingVault:
+    """Everything `create_vault` needs, checked, and a new recovery code; nothing written."""
+    if mode is Mode.FACE_PASSPHRASE:
+        if passphrase is None:
+            raise UsageError("face+passphrase needs a passphrase or PIN", hint=Hint.GIVE_NEW_PASSPHRASE)
+        normalise_passphrase(passphrase)
+    if (mode is Mode.FACE_DEVICE or device_slot) and store is None:
+        raise KeyringUnavailableError("this needs this computer's OS keyring")
+    facekey.preset_params(preset)  # an unknown preset is refused now, not after the code
+    return PendingVault(Path(path), np.asarray(template, dtype=np.float32).copy(),
+                        recovery.new_recovery_code(), mode, preset, kdf, store, passphrase,
+                        device_slot, model)
 
 
 def template_of(result: Capture, *, minimum: int) -> np.ndarray:
@@ -79,8 +119,10 @@ def create_vault(
     model: ModelRef = UNKNOWN_MODEL,
     device: DeviceRef | None = None,
     pins: PinStore | None = None,
+    recovery_code: str | None = None,
 ) -> Created:
-    """A new vault at `path` in `mode`, with a recovery slot.
+    """A new vault at `path` in `mode`, with a recovery slot (its code new, or
+    `recovery_code` when the person was shown and confirmed one before: PendingVault).
 
     face: a face slot, plus a device-only slot in `store` when `device_slot`.
     face+device: one face+device slot whose secret goes into `store`.
@@ -107,7 +149,7 @@ def create_vault(
             plans = [plan]
         else:
             plans = face_plans(mode, face, kdf, passphrase=passphrase)
-        fresh = recovery_plan(kdf)
+        fresh = recovery_plan(kdf, recovery_code)
         plans.append(fresh.plan)
         if mode is Mode.FACE and device_slot:
             assert store is not None

@@ -95,8 +95,12 @@ def face_plans(mode: Mode, face: EnrolledFace, kdf: KdfParams, *, passphrase: st
     return [SlotPlan(Kind.FACE_DEVICE, Factors(face, d), kdf) for d in devices]
 
 
-def recovery_plan(kdf: KdfParams) -> NewCode:
-    code = recovery.new_recovery_code()
+def recovery_plan(kdf: KdfParams, code: str | None = None) -> NewCode:
+    """A recovery slot plan with a new code (or `code`, one made earlier and shown first)."""
+    if code is None:
+        code = recovery.new_recovery_code()
+    else:  # one made earlier (shown before the vault was written): still well formed
+        recovery.normalise_recovery_code(code)
     return NewCode(code, SlotPlan(Kind.RECOVERY, Factors(RecoveryFactor(code)), kdf))
 
 

@@ -69,7 +69,7 @@ def test_create_enroll_unlock_files_recovery_reenroll(qtbot, ctx, videos, shot, 
     qtbot.mouseClick(window.enroll.start_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.enroll.steps.currentIndex() == 2 or bool(dialogs.errors), timeout=WAIT_MS)
     assert not dialogs.errors, dialogs.errors
-    assert any((vault_path / "headers").glob("*.fvh"))
+    assert not vault_path.exists()  # nothing is written before the code is confirmed
     panel = window.enroll.code
     code = panel._code
     assert len(code.split("-")) == 6
@@ -85,8 +85,10 @@ def test_create_enroll_unlock_files_recovery_reenroll(qtbot, ctx, videos, shot, 
     panel.second.setText(panel.groups[b])
     assert panel.done_button.isEnabled()
     panel.done_button.click()
+    qtbot.waitUntil(lambda: window.vault is not None or bool(dialogs.errors), timeout=WAIT_MS)
+    assert not dialogs.errors, dialogs.errors
+    assert any((vault_path / "headers").glob("*.fvh"))
     assert window.stack.currentWidget() is window.browser
-    assert window.vault is not None
 
     # -- lock, then the same person (other photos) opens it by itself ------------------
     window.lock()

@@ -58,7 +58,8 @@ def _create(qtbot: Any, window: MainWindow, path: Path, mode: str, passphrase: s
     panel.first.setText(panel.groups[a])
     panel.second.setText(panel.groups[b])
     panel.done_button.click()
-    assert window.vault is not None
+    qtbot.waitUntil(lambda: window.vault is not None or bool(window.ctx.dialogs.errors), timeout=WAIT_MS)
+    assert window.vault is not None, window.ctx.dialogs.errors
 
 
 def _mode(path: Path) -> str:
@@ -169,3 +170,29 @@ def test_change_to_face_only_shows_the_photo_warning(qtbot, window, ctx, shot, t
     assert not ctx.dialogs.errors, ctx.dialogs.errors
     assert _mode(path) == "face+passphrase"
     assert "re-encrypted" in sec.status.text()
+
+
+@pytest.mark.parametrize("how", ["cancel", "quit"])
+def test_leaving_at_the_recovery_code_leaves_nothing_on_disk(qtbot, window, tmp_path: Path, how: str) -> None:
+    """The vault is written only once the code was typed back: cancelling the wizard or
+    closing the window while the code is shown leaves no folder and no keyring entry."""
+    page = window.enroll
+    path = tmp_path / "never"
+    store = window.ctx.secret_store()
+    before = dict(store._items)  # the test context's MemoryStore
+    window.create_vault()
+    page.folder.setText(str(path))
+    page.mode_buttons[Mode.FACE_DEVICE].click()
+    page.start_button.click()
+    qtbot.waitUntil(lambda: page.steps.currentIndex() == 2 or bool(window.ctx.dialogs.errors), timeout=WAIT_MS)
+    assert not window.ctx.dialogs.errors, window.ctx.dialogs.errors
+    assert page.code._code  # the code is on screen
+    assert not path.exists()
+    if how == "cancel":
+        page.cancel()
+        assert window.stack.currentWidget() is window.start
+    else:
+        window.close()
+    assert not path.exists()
+    assert page.code._code == ""
+    assert store._items == before  # no device secret was put in the keyring
