@@ -24,7 +24,7 @@ import numpy as np
 
 from facevault.core import fsutil
 
-__all__ = ["ImageEmbedder", "ImageSet", "load_images", "fuse_embeddings"]
+__all__ = ["ImageEmbedder", "ImageSet", "load_images", "fuse_embeddings", "bench_cache_root"]
 
 _CACHE_VERSION = "lfw-v2"
 

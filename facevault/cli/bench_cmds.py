@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["register", "cmd_speed", "cmd_lfw"]
+__all__ = ["register", "cmd_speed", "cmd_lfw", "add_cache_option"]
 
 
 BENCH_MODULES: tuple[str, ...] = (

@@ -1,0 +1,68 @@
+"""No text cut off on any page, at 100% and 150% scale, in the light and the dark theme.
+
+Each combination runs tests/gui/all_pages.py in a fresh process (QT_SCALE_FACTOR and the
+theme are process-wide), which walks every page at the default window size with a real
+vault, saves screenshots (test-artifacts/gui/50-pages-*) and reports the texts that do
+not fit (tests/gui/clipping.py). The checker is itself tested on widgets that are clipped
+on purpose, so this test can fail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
+
+from tests.gui.clipping import clipped
+from tests.gui.conftest import ARTIFACTS
+from tests.helpers.media import REPO_ROOT
+
+PAGES = {"start", "enroll-where", "enroll-where-passphrase", "enroll-capture", "enroll-code",
+         "enroll-confirm", "unlock-passphrase", "unlock", "browser", "security", "about"}
+
+
+def test_the_checker_finds_text_that_is_cut_off(qtbot) -> None:
+    window = QWidget()
+    qtbot.addWidget(window)
+    window.resize(300, 200)
+    wrapped = QLabel("a long sentence that wraps onto several lines " * 6, window)
+    wrapped.setWordWrap(True)
+    wrapped.setGeometry(0, 0, 280, 20)
+    narrow = QLabel("a single line that is far too wide for its place", window)
+    narrow.setGeometry(0, 30, 60, 20)
+    button = QPushButton("A button with a long caption", window)
+    button.setGeometry(0, 60, 40, 30)
+    past = QLabel("off the edge", window)
+    past.setGeometry(250, 100, 200, 20)
+    fine = QWidget(window)
+    QVBoxLayout(fine).addWidget(QLabel("fits"))
+    fine.setGeometry(0, 130, 200, 40)
+    window.show()
+    found = clipped(window)
+    assert len(found) == 4, found
+    assert any("needs" in f and "height" in f for f in found)
+    assert any("runs past" in f for f in found)
+
+
+@pytest.mark.parametrize("scale", ["1", "1.5"])
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_no_page_cuts_text_off(tmp_path: Path, scale: str, theme: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    prefix = f"50-pages-{int(float(scale) * 100)}-{theme}"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", QT_SCALE_FACTOR=scale,
+               FACEVAULT_CONFIG_DIR=str(tmp_path / "config"), FACEVAULT_DATA_DIR=str(tmp_path / "data"),
+               FACEVAULT_RUNTIME_DIR=str(tmp_path / "runtime"))
+    (tmp_path / "work").mkdir()
+    res = subprocess.run([sys.executable, str(REPO_ROOT / "tests" / "gui" / "all_pages.py"), str(ARTIFACTS),
+                          prefix, theme, str(tmp_path / "work")], capture_output=True, text=True, env=env,
+                         cwd=REPO_ROOT, timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    report = json.loads(res.stdout.strip().splitlines()[-1])
+    assert set(report) == PAGES
+    cut = {page: texts for page, texts in report.items() if texts}
+    assert cut == {}
