@@ -307,26 +307,33 @@ class MainWindow(QMainWindow):
             self.idle.start(60_000)  # a long add or extract is running: look again later
 
     def _watch_session_lock(self) -> None:
-        """Lock when the desktop session locks (freedesktop ScreenSaver over D-Bus)."""
+        """Lock when the desktop session locks: the screensaver's ActiveChanged(true) on the
+        session bus (freedesktop and GNOME names) and systemd-logind's Lock signal for this
+        login session ($XDG_SESSION_ID) on the system bus."""
         try:
             from PySide6.QtDBus import QDBusConnection
         except ImportError:
             return
-        bus = QDBusConnection.sessionBus()
-        if not bus.isConnected():
-            return
-        for service in ("org.freedesktop.ScreenSaver", "org.gnome.ScreenSaver"):
-            path = "/org/freedesktop/ScreenSaver" if "freedesktop" in service else "/org/gnome/ScreenSaver"
-            try:
+        session = QDBusConnection.sessionBus()
+        if session.isConnected():
+            for service in ("org.freedesktop.ScreenSaver", "org.gnome.ScreenSaver"):
+                path = "/org/freedesktop/ScreenSaver" if "freedesktop" in service else "/org/gnome/ScreenSaver"
                 # PySide6's stubs want bytes here; at run time only the str of SLOT() is accepted
-                bus.connect("", path, service, "ActiveChanged", self,  # type: ignore[call-overload]
-                            SLOT("_screensaver(bool)"))
-            except (TypeError, RuntimeError):
-                return
+                if not _connect(session, path, service, "ActiveChanged", self, SLOT("_screensaver(bool)")):
+                    return
+        login = _login_session_path()
+        system = QDBusConnection.systemBus()
+        if login is not None and system.isConnected():
+            _connect(system, login, "org.freedesktop.login1.Session", "Lock", self, SLOT("_session_locked()"))
 
     @Slot(bool)
     def _screensaver(self, active: bool) -> None:
         if active and self.vault is not None:
+            self.lock()
+
+    @Slot()
+    def _session_locked(self) -> None:
+        if self.vault is not None:
             self.lock()
 
     # -- closing -------------------------------------------------------------------------
@@ -341,3 +348,23 @@ class MainWindow(QMainWindow):
         if app is not None:
             app.removeEventFilter(self._idle_filter)
         event.accept()
+
+
+def _connect(bus: Any, path: str, interface: str, name: str, receiver: QObject, slot: Any) -> bool:
+    try:
+        bus.connect("", path, interface, name, receiver, slot)
+    except (TypeError, RuntimeError):
+        return False
+    return True
+
+
+def _login_session_path() -> str | None:
+    """logind's object path of this login session ($XDG_SESSION_ID, escaped as logind does:
+    characters other than letters and digits become _xx)."""
+    import os
+
+    sid = os.environ.get("XDG_SESSION_ID", "")
+    if not sid:
+        return None
+    escaped = "".join(c if c.isascii() and c.isalnum() else f"_{ord(c):02x}" for c in sid)
+    return f"/org/freedesktop/login1/session/{escaped}"
