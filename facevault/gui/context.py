@@ -64,6 +64,9 @@ class AppContext:
     liveness_side: str | None = None  # tests only: the side the challenge asks for
     open_externally: Callable[[Path], bool] = open_with_desktop
     settings: Settings = field(default_factory=Settings)
+    # the enrollment that opened the current vault (its codeword: memory only, until it
+    # locks); pairing another computer needs it
+    session_face: Any = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.settings = self.settings_store.load()

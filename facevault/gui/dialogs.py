@@ -103,6 +103,22 @@ class Dialogs:
     def info(self, parent: QWidget, text: str) -> None:
         QMessageBox.information(parent, "FaceVault", text)
 
+    def pairing_code(self, parent: QWidget) -> str | None:
+        """The pairing code typed or pasted from the other computer; None when cancelled."""
+        from PySide6.QtWidgets import QInputDialog
+
+        text, ok = QInputDialog.getText(
+            parent, "Pair this computer",
+            "Type or paste the pairing code that the other computer shows\n"
+            "(Security → Computers → Pair another computer…):")
+        return text.strip() if ok and text.strip() else None
+
+    def show_pairing(self, parent: QWidget, code: str) -> None:
+        """Show a new pairing code (text and QR image) until the person closes it."""
+        from facevault.gui.devices_panel import PairingDialog
+
+        PairingDialog(self, code, parent).exec()
+
     def print_text(self, parent: QWidget, title: str, text: str) -> bool:
         from PySide6.QtGui import QTextDocument
         from PySide6.QtPrintSupport import QPrintDialog, QPrinter

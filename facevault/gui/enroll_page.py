@@ -279,6 +279,7 @@ class EnrollPage(QWidget):
             self.code.set_busy(None)
             self.code.forget()
             self.ctx.remember_vault(pending.path)
+            self.ctx.session_face = created.face
             self.created.emit(created.vault)
 
         def failed(exc: BaseException) -> None:

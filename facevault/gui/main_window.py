@@ -211,6 +211,7 @@ class MainWindow(QMainWindow):
         path = Path(self.vault.path)
         self.browser.clear()
         self.security.vault = None
+        self.ctx.session_face = None
         self.vault.close()
         self.vault = None
         self.setWindowTitle("FaceVault")

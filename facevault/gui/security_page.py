@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from facevault.core.kinds import Kind
 from facevault.core.modes import Mode
 from facevault.errors import FaceVaultError
+from facevault.gui.devices_panel import DevicesPanel
 from facevault.gui.context import AppContext
 from facevault.gui.dialogs import status_of
 from facevault.gui.enroll_page import heading
@@ -155,7 +156,8 @@ class SecurityPage(QWidget):
         self.status.setWordWrap(True)
         inner = QWidget()
         ov = QVBoxLayout(inner)
-        for w in (mode_box, face_box, keys_box, lock_box):
+        self.devices = DevicesPanel(ctx, self.status.setText)
+        for w in (mode_box, face_box, keys_box, self.devices, lock_box):
             ov.addWidget(w)
         ov.addStretch(1)
         self.scroll_area = FitScroll()
@@ -220,6 +222,7 @@ class SecurityPage(QWidget):
         self.device.setChecked(self._this_device_enabled(locked, infos))
         self.device.setVisible(self.mode is Mode.FACE)
         self.device_note.setVisible(self.mode is not Mode.FACE)
+        self.devices.show_vault(self.vault, self.mode)
         self.mode_title.setText(f"Mode: {self.mode.title if self.mode is not None else 'none'}")
         self.new_mode.setCurrentIndex(max(0, self.new_mode.findData(self.mode)))
         self._update_mode_button()

@@ -34,6 +34,7 @@ from facevault.gui.enroll_page import heading
 from facevault.gui.face_panel import FacePanel
 from facevault.gui.sync_view import Banner
 from facevault.services.progress import ChallengeProgress, FrameProgress, Progress, StageProgress
+from facevault.services.devices import pair_here
 from facevault.services.unlock import LockedVault, Unlocked, challenge_unlock, live_unlock
 
 __all__ = ["UnlockPage"]
@@ -75,6 +76,9 @@ class UnlockPage(QWidget):
         self.code_button.clicked.connect(self._show_code_entry)
         self.device_button = QPushButton("Use this &device")
         self.device_button.clicked.connect(self.use_device)
+        self.pair_button = QPushButton("&Pair this computer…")
+        self.pair_button.setToolTip("Use a pairing code from a computer that opens this vault")
+        self.pair_button.clicked.connect(self.pair_here)
         self.back_button = QPushButton("&Back")
         self.back_button.clicked.connect(self.cancel)
 
@@ -102,7 +106,7 @@ class UnlockPage(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.back_button)
         buttons.addStretch(1)
-        for b in (self.retry_button, self.code_button, self.device_button):
+        for b in (self.retry_button, self.pair_button, self.code_button, self.device_button):
             buttons.addWidget(b)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
@@ -114,7 +118,7 @@ class UnlockPage(QWidget):
         layout.addLayout(buttons)
         order: list[QWidget] = [self.pass_edit, self.pass_go, self.face.chooser, self.face.retry_button,
                  self.code_edit, self.code_go, self.back_button, self.retry_button,
-                 self.code_button, self.device_button]
+                 self.pair_button, self.code_button, self.device_button]
         for first, second in zip(order, order[1:]):
             self.setTabOrder(first, second)
         self._busy = False
@@ -146,10 +150,13 @@ class UnlockPage(QWidget):
         self.locked = locked
         self.mode = self.locked.mode
         self.device_button.setVisible(self.locked.has_device_slot)
+        self.pair_button.setVisible(self.mode is Mode.FACE_DEVICE)
         notes = {
             Mode.FACE_PASSPHRASE: "This vault needs your face and its passphrase. Type the "
                                   "passphrase, then look at the camera.",
-            Mode.FACE_DEVICE: "This vault opens with your face on a computer paired with it.",
+            Mode.FACE_DEVICE: "This vault opens with your face on a computer paired with it. On a "
+                              "new computer choose \u201cPair this computer…\u201d and type the code "
+                              "a paired one shows (Security \u2192 Computers).",
         }
         note = notes.get(self.mode) if self.mode is not None else None
         self.mode_note.setText(note or "")
@@ -267,6 +274,7 @@ class UnlockPage(QWidget):
         self.ctx.remember_vault(self.path)
         self.code_edit.clear()
         self.pass_edit.clear()
+        self.ctx.session_face = unlocked.face
         self.unlocked.emit(unlocked.vault)
 
     def _face_failed(self, exc: BaseException) -> None:
@@ -286,6 +294,32 @@ class UnlockPage(QWidget):
             self._refuse(exc)
         elif not isinstance(exc, NotRecognisedError):
             self.ctx.dialogs.error(self, exc)
+
+    def pair_here(self) -> None:
+        """Pair this computer with a code from one that opens the vault, and a look at the
+        camera; the vault opens when it worked."""
+        if self.locked is None or self._busy:
+            return
+        code = self.ctx.dialogs.pairing_code(self)
+        if code is None:
+            return
+        try:
+            store = self.ctx.secret_store()
+        except FaceVaultError as exc:
+            self.ctx.dialogs.error(self, exc)
+            return
+        locked, ctx = self.locked, self.ctx
+        self.face.stop()
+        self.retry_button.hide()
+        self._challenge = self._decoding = False
+        policy = ctx.policy.unlock
+        self.face.progress.setRange(0, int(policy.timeout_s))
+
+        def make(spec: str) -> Generator[Progress, None, Unlocked]:
+            return pair_here(locked, code, spec, parts=ctx.parts(), store=store, policy=policy)
+
+        self.face.set_status("Pairing: look at the camera.")
+        self.face.start(make, on_progress=self._progress, on_done=self._done, on_error=self._face_failed)
 
     def _show_code_entry(self) -> None:
         self.code_row.show()

@@ -12,6 +12,8 @@ May import: stdlib, numpy, facevault.core, facevault.errors, facevault.services.
 
 from __future__ import annotations
 
+from collections.abc import Generator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,12 +31,47 @@ from facevault.core.vault import OpenVault
 from facevault.errors import Hint, NotRecognisedError, UsageError
 from facevault.services.keyslots import device_plan, devices_here, entry_of, new_device_entry, \
     new_device_secret, replacement_recovery
+from facevault.services.capture import CaptureParts, capture
 from facevault.services.modes import vault_mode
+from facevault.services.progress import Progress
 from facevault.services.policy import UnlockPolicy
 from facevault.services.secretstore import MemoryStore, SecretStore
 from facevault.services.unlock import LockedVault, Unlocked
 
-__all__ = ["enable_device", "disable_device", "pair_device", "import_device", "remove_device"]
+__all__ = ["enable_device", "disable_device", "pair_device", "import_device", "remove_device",
+           "DeviceInfo", "list_devices", "pair_here"]
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    """One computer that can open the vault by itself or with the face: its slot, whether it
+    is this computer, when the slot appeared (the epoch that added it) and which computer
+    wrote that epoch (for a pairing: the computer that paired it; None when unknown)."""
+
+    slot_id: str
+    kind: Kind
+    here: bool
+    added: float | None
+    added_by: str | None
+
+
+def list_devices(vault: OpenVault, store: SecretStore | None) -> list[DeviceInfo]:
+    """The device and face+device slots of the vault, this computer's first, oldest first."""
+    kinds = (Kind.DEVICE, Kind.FACE_DEVICE)
+    slots = [s for s in vault.header.slots if s.kind in kinds]
+    here = {s.slot_id for s in devices_here(slots, store, kinds)}
+    first: dict[bytes, tuple[int, bytes]] = {}
+    for h in sorted(vault.epoch_headers(), key=lambda h: h.epoch):
+        for s in h.slots:
+            first.setdefault(s.slot_id, (h.time, h.epoch.writer))
+    names = vault.writer_names()
+    out = []
+    for s in slots:
+        when, writer = first.get(s.slot_id, (None, None))
+        out.append(DeviceInfo(s.slot_id.hex(), s.kind, s.slot_id in here,
+                              float(when) if when is not None else None,
+                              names.get(writer) if writer is not None else None))
+    return sorted(out, key=lambda d: (not d.here, d.added or 0.0))
 
 
 def _revoking(vault: OpenVault, keep: list[Slot]) -> None:
@@ -127,6 +164,15 @@ def import_device(path: Path, code: str, embeddings: list[np.ndarray] | tuple[np
         store.delete(device.entry)
         raise
     return Unlocked(opened, face)
+
+
+def pair_here(locked: LockedVault, code: str, spec: str, *, parts: CaptureParts, store: SecretStore,
+              policy: UnlockPolicy = UnlockPolicy()) -> Generator[Progress, None, Unlocked]:
+    """import_device with a look at the camera (or video) `spec`: the desktop app's "Pair
+    this computer". A mistyped code is refused before the camera starts."""
+    parse_pairing_code(code)
+    result = yield from capture(spec, want=policy.want, max_frames=policy.max_frames, parts=parts)
+    return import_device(locked.path, code, result.probes(), store, policy, model=parts.model, locked=locked)
 
 
 def remove_device(vault: OpenVault, *, slot_id: str | None = None,

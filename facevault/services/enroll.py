@@ -43,6 +43,7 @@ __all__ = ["Created", "PendingVault", "pending_vault", "template_of", "capture_t
 class Created:
     vault: OpenVault
     recovery_code: str = field(repr=False)  # show once; never stored
+    face: facekey.EnrolledFace | None = field(default=None, repr=False)  # pairing needs it
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,7 @@ def create_vault(
         for entry in added:
             store.delete(entry)  # type: ignore[union-attr]
         raise
-    return Created(watch(vault, pins if pins is not None else PinStore.default(), None), fresh.code)
+    return Created(watch(vault, pins if pins is not None else PinStore.default(), None), fresh.code, face)
 
 
 # -- a second enrollment from the same still source ------------------------------------------

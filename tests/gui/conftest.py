@@ -32,6 +32,8 @@ class FakeDialogs:
         self.confirmed: list[str] = []
         self.passphrases: list[str | None] = []
         self.asked_passphrase: list[str] = []
+        self.pairing_codes: list[str] = []
+        self.pairings: list[str] = []
 
     def open_files(self, parent: Any, title: str) -> list[Path]:
         return self.files.pop(0) if self.files else []
@@ -62,6 +64,12 @@ class FakeDialogs:
     def print_text(self, parent: Any, title: str, text: str) -> bool:
         self.printed.append(text)
         return True
+
+    def pairing_code(self, parent: Any) -> str | None:
+        return self.pairing_codes.pop(0) if self.pairing_codes else None
+
+    def show_pairing(self, parent: Any, code: str) -> None:
+        self.pairings.append(code)
 
 
 def _photos(ident: str) -> list[Path]:
