@@ -126,19 +126,6 @@ class OpenVault:
         key = self._k.ring.get(epoch)
         return commitment(key, self.vault_id, epoch) if key is not None else None
 
-    def epoch_headers(self) -> tuple[Header, ...]:
-        """Every epoch header in the folder (parsed when the vault was opened or refreshed)."""
-        return self._headers.headers
-
-    def writer_names(self) -> dict[bytes, str]:
-        """The names computers gave themselves in the live records they wrote, by device id
-        (a computer that never wrote a file is not in it)."""
-        names: dict[bytes, str] = {self.device.id: self.device.name}
-        for r in self._state.view.records.values():
-            if r.device_name:
-                names.setdefault(bytes.fromhex(r.device), r.device_name)
-        return names
-
     def known_epochs(self) -> list[EpochId]:
         return sorted(self._k.ring.keys)
 

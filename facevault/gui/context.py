@@ -80,6 +80,11 @@ class AppContext:
         self.settings = self.settings.with_recent(path)
         self.settings_store.save(self.settings)
 
+    def forget_vault(self, path: Path) -> None:
+        """Remove `path` from the recent vaults (the folder itself is not touched)."""
+        self.settings = self.settings.without_recent(path)
+        self.settings_store.save(self.settings)
+
     def parts(self) -> CaptureParts:
         return self.models.parts()
 

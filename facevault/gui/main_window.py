@@ -26,6 +26,7 @@ from facevault.gui.file_page import SUFFIX, FilePage
 from facevault.gui.security_page import SecurityPage
 from facevault.gui.start_page import StartPage
 from facevault.gui.unlock_page import UnlockPage
+from facevault.gui.tray import Tray
 from facevault.services.desktop import icon_paths, is_encrypted_file
 from facevault.services.unlock import is_vault_folder
 
@@ -107,6 +108,7 @@ class MainWindow(QMainWindow):
             app.installEventFilter(self._idle_filter)
         self._set_auto_lock(ctx.settings.auto_lock_minutes)
         self._watch_session_lock()
+        self.tray = Tray(self)  # lock now, recent vaults, quit (a tray icon where there is a tray)
         self.go_start()
         if not ctx.models.ready:
             self.statusBar().showMessage("Loading the face models in the background…")
@@ -343,6 +345,8 @@ class MainWindow(QMainWindow):
         self._stop_cameras()
         self.browser.cancel()
         self.enroll.discard()  # a vault not confirmed yet is never written
+        if self.tray.icon is not None:
+            self.tray.icon.hide()
         self.ctx.tasks.stop_all(5000)
         self._close_vault()
         app = QApplication.instance()

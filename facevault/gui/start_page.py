@@ -1,4 +1,5 @@
-"""The first screen: recent vaults, open another, create a new one, single-file actions.
+"""The first screen: recent vaults (open one, or remove it from the list: the folder stays),
+open another, create a new one, single-file actions.
 
 May import: PySide6, stdlib, facevault.gui.
 """
@@ -7,7 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget,
 )
@@ -42,6 +44,10 @@ class StartPage(QWidget):
         self.empty_hint = QLabel("No recent vaults yet. Create one, or open a vault folder.")
         self.open_button = QPushButton("&Open")
         self.open_button.clicked.connect(self._open_selected)
+        self.remove_button = QPushButton("Re&move from the list")
+        self.remove_button.setToolTip("Forget this vault here; its folder and files are not touched")
+        self.remove_button.clicked.connect(self.remove_selected)
+        self.recent.installEventFilter(self)  # Delete on the list removes the selected one
         self.browse_button = QPushButton("Open a vault &folder…")
         self.browse_button.clicked.connect(self.browse_vault)
         self.create_button = QPushButton("Create a &new vault…")
@@ -64,6 +70,7 @@ class StartPage(QWidget):
         lists.addWidget(self.recent, 1)
         lists.addWidget(self.empty_hint)
         row = QHBoxLayout()
+        row.addWidget(self.remove_button)
         row.addStretch(1)
         row.addWidget(self.open_button)
         lists.addLayout(row)
@@ -78,7 +85,8 @@ class StartPage(QWidget):
         layout.addLayout(body, 1)
         layout.addWidget(drop_hint)
         layout.addWidget(self.models_status)
-        self.setTabOrder(self.recent, self.open_button)
+        self.setTabOrder(self.recent, self.remove_button)
+        self.setTabOrder(self.remove_button, self.open_button)
         self.setTabOrder(self.open_button, self.create_button)
         self.setTabOrder(self.create_button, self.browse_button)
         self.setTabOrder(self.browse_button, self.encrypt_button)
@@ -93,12 +101,15 @@ class StartPage(QWidget):
             item = QListWidgetItem(f"{path.name}\n{path.parent}" + ("" if present else "  (not found)"))
             item.setData(Qt.ItemDataRole.UserRole, text)
             item.setToolTip(text)
-            if not present:
-                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
+            item.setData(Qt.ItemDataRole.UserRole + 1, present)
+            if not present:  # still selectable, so it can be removed from the list
+                item.setForeground(self.palette().color(self.palette().ColorGroup.Disabled,
+                                                        self.palette().ColorRole.Text))
             self.recent.addItem(item)
         has = self.recent.count() > 0
         self.empty_hint.setVisible(not has)
         self.open_button.setEnabled(has)
+        self.remove_button.setEnabled(has)
         if has:
             self.recent.setCurrentRow(0)
 
@@ -106,8 +117,26 @@ class StartPage(QWidget):
         self.models_status.setText(text)
 
     def _activated(self, item: QListWidgetItem) -> None:
-        if item.flags() & Qt.ItemFlag.ItemIsEnabled:
+        if item.data(Qt.ItemDataRole.UserRole + 1):
             self.open_vault.emit(Path(item.data(Qt.ItemDataRole.UserRole)))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if (watched is self.recent and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent)
+                and event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace)):
+            self.remove_selected()
+            return True
+        return super().eventFilter(watched, event)
+
+    def remove_selected(self) -> None:
+        """Forget the selected vault here (the folder and its files are not touched)."""
+        item = self.recent.currentItem()
+        if item is None:
+            return
+        row = self.recent.currentRow()
+        self.ctx.forget_vault(Path(item.data(Qt.ItemDataRole.UserRole)))
+        self.refresh()
+        if self.recent.count():
+            self.recent.setCurrentRow(min(row, self.recent.count() - 1))
 
     def _open_selected(self) -> None:
         item = self.recent.currentItem()

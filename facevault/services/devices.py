@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from facevault.core.epochs import read_headers_at
 from facevault.core.facekey import EnrolledFace
 from facevault.core.factors import DeviceFactor, DeviceSecret, FaceFactor, Factors
 from facevault.core.kdf import DEFAULT_PARAMS
@@ -61,10 +62,10 @@ def list_devices(vault: OpenVault, store: SecretStore | None) -> list[DeviceInfo
     slots = [s for s in vault.header.slots if s.kind in kinds]
     here = {s.slot_id for s in devices_here(slots, store, kinds)}
     first: dict[bytes, tuple[int, bytes]] = {}
-    for h in sorted(vault.epoch_headers(), key=lambda h: h.epoch):
+    for h in sorted(read_headers_at(Path(vault.path)).headers, key=lambda h: h.epoch):
         for s in h.slots:
             first.setdefault(s.slot_id, (h.time, h.epoch.writer))
-    names = vault.writer_names()
+    names = _writer_names(vault)
     out = []
     for s in slots:
         when, writer = first.get(s.slot_id, (None, None))
@@ -164,6 +165,16 @@ def import_device(path: Path, code: str, embeddings: list[np.ndarray] | tuple[np
         store.delete(device.entry)
         raise
     return Unlocked(opened, face)
+
+
+def _writer_names(vault: OpenVault) -> dict[bytes, str]:
+    """The names computers gave themselves in the live records they wrote, by device id (a
+    computer that never wrote a file is not in it)."""
+    names: dict[bytes, str] = {vault.device.id: vault.device.name}
+    for r in vault.state.view.records.values():
+        if r.device_name:
+            names.setdefault(bytes.fromhex(r.device), r.device_name)
+    return names
 
 
 def pair_here(locked: LockedVault, code: str, spec: str, *, parts: CaptureParts, store: SecretStore,
