@@ -34,6 +34,7 @@ class AboutDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("About FaceVault")
         self.text = QTextBrowser()
+        self.text.setAccessibleName("About FaceVault: versions and licences")
         self.text.setOpenExternalLinks(True)
         self.text.setHtml(about_html())
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)

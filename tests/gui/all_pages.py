@@ -1,7 +1,8 @@
 """Run as a script (by test_no_clipped_text.py) in a fresh process, so QT_SCALE_FACTOR and
 the theme are real: builds the window at its default size, walks every page (in the state
 a person sees it in, with a real vault), saves a screenshot of each and prints one JSON
-line: page -> the texts that do not fit (tests/gui/clipping.py).
+line: page -> the texts that do not fit (tests/gui/clipping.py) and the controls a screen
+reader cannot name (tests/gui/a11y.py).
 
 Usage: python tests/gui/all_pages.py OUT_DIR PREFIX THEME WORK_DIR
 """
@@ -28,6 +29,7 @@ def main() -> int:
     from facevault.gui import theme
     from facevault.services.enroll import create_vault
     from facevault.services.secretstore import MemoryStore
+    from tests.gui.a11y import unnamed
     from tests.gui.clipping import clipped
 
     qapp = QApplication([])
@@ -39,6 +41,7 @@ def main() -> int:
     window.resize(900, 640)  # the default window size
     window.show()
     report: dict[str, list[str]] = {}
+    nameless: dict[str, list[str]] = {}
 
     def page(name: str, widget=None) -> None:  # type: ignore[no-untyped-def]
         target = widget or window
@@ -50,6 +53,7 @@ def main() -> int:
             qapp.processEvents()
         target.grab().save(str(out / f"{prefix}-{name}.png"))
         report[name] = clipped(target)
+        nameless[name] = unnamed(target)
 
     rng = np.random.default_rng(3)
     face = rng.standard_normal(512)
@@ -89,6 +93,8 @@ def main() -> int:
     page("browser")
     window.show_security()
     page("security")
+    window.security.devices.show_vault(created.vault, Mode.FACE_DEVICE)  # the pairing controls
+    page("security-computers")
     window.browser.lock_requested.emit()
     window.go_start()
     from facevault.gui.about import AboutDialog
@@ -98,7 +104,7 @@ def main() -> int:
     page("about", about)
     about.close()
     window.close()
-    print(json.dumps(report))
+    print(json.dumps({"clipped": report, "unnamed": nameless}))
     return 0
 
 

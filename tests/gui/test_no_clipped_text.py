@@ -1,4 +1,5 @@
-"""No text cut off on any page, at 100% and 150% scale, in the light and the dark theme.
+"""No text cut off on any page, at 100% and 150% scale, in the light and the dark theme;
+and every control on every page has a name a screen reader reads.
 
 Each combination runs tests/gui/all_pages.py in a fresh process (QT_SCALE_FACTOR and the
 theme are process-wide), which walks every page at the default window size with a real
@@ -16,14 +17,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from tests.gui.clipping import clipped
 from tests.gui.conftest import ARTIFACTS
 from tests.helpers.media import REPO_ROOT
 
 PAGES = {"start", "enroll-where", "enroll-where-passphrase", "enroll-capture", "enroll-code",
-         "enroll-confirm", "unlock-passphrase", "unlock", "browser", "security", "about"}
+         "enroll-confirm", "unlock-passphrase", "unlock", "browser", "security", "security-computers",
+         "about"}
 
 
 def test_the_checker_finds_text_that_is_cut_off(qtbot) -> None:
@@ -62,7 +64,46 @@ def test_no_page_cuts_text_off(tmp_path: Path, scale: str, theme: str) -> None:
                           prefix, theme, str(tmp_path / "work")], capture_output=True, text=True, env=env,
                          cwd=REPO_ROOT, timeout=300)
     assert res.returncode == 0, res.stderr[-3000:]
-    report = json.loads(res.stdout.strip().splitlines()[-1])
+    found = json.loads(res.stdout.strip().splitlines()[-1])
+    report = found["clipped"]
     assert set(report) == PAGES
     cut = {page: texts for page, texts in report.items() if texts}
     assert cut == {}
+    if scale == "1" and theme == "light":  # names do not depend on scale or theme
+        nameless = {page: c for page, c in found["unnamed"].items() if c}
+        assert nameless == {}  # every control has a name a screen reader can read
+
+
+def test_the_name_checker_finds_a_control_without_a_name(qtbot) -> None:
+    from PySide6.QtWidgets import QFormLayout, QLineEdit
+
+    from tests.gui.a11y import unnamed
+
+    window = QWidget()
+    qtbot.addWidget(window)
+    form = QFormLayout(window)
+    bare, labelled, named = QLineEdit(), QLineEdit(), QLineEdit()
+    named.setAccessibleName("Folder")
+    label = QLabel("&Camera:")
+    label.setBuddy(labelled)
+    form.addRow(bare)
+    form.addRow(label, labelled)
+    form.addRow(named)
+    form.addRow(QPushButton("&Go"))
+    window.show()
+    assert len(unnamed(window)) == 1  # only the bare field
+
+
+def test_keyboard_order_in_the_computers_panel(qtbot, ctx) -> None:
+    """Tab goes from the list of computers to Pair, then to Remove (the start page's new
+    Remove button is in test_screens' keyboard test)."""
+    from facevault.gui.devices_panel import DevicesPanel
+
+    panel = DevicesPanel(ctx, lambda _t: None)
+    qtbot.addWidget(panel)
+    chain, widget = [], panel.list.nextInFocusChain()
+    while widget is not panel.list and len(chain) < 50:
+        if widget in (panel.pair_button, panel.remove_button):
+            chain.append(widget)
+        widget = widget.nextInFocusChain()
+    assert chain == [panel.pair_button, panel.remove_button]

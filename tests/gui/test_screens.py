@@ -121,11 +121,11 @@ def test_keyboard_navigation_on_the_start_page(qtbot, window, ctx, tmp_path) -> 
     page = window.start
     assert QApplication.focusWidget() is page.recent
     order = [page.recent]
-    for _ in range(5):
+    for _ in range(6):
         qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
         order.append(QApplication.focusWidget())
-    assert order == [page.recent, page.open_button, page.create_button, page.browse_button,
-                     page.encrypt_button, page.decrypt_button]
+    assert order == [page.recent, page.remove_button, page.open_button, page.create_button,
+                     page.browse_button, page.encrypt_button, page.decrypt_button]
     qtbot.keyClick(page.create_button, Qt.Key.Key_Space)
     assert window.stack.currentWidget() is window.enroll
     assert QApplication.focusWidget() is window.enroll.folder
