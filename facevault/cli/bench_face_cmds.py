@@ -16,7 +16,7 @@ from typing import Any
 
 from facevault.cli.bench_cmds import add_cache_option
 
-__all__ = ["register_bench", "cmd_ranking", "cmd_policy", "cmd_figures"]
+__all__ = ["register_bench", "cmd_ranking", "cmd_policy", "cmd_guided", "cmd_figures"]
 
 
 def register_bench(bsub: Any) -> None:
@@ -45,6 +45,17 @@ def register_bench(bsub: Any) -> None:
                         "read (services.threat)")
     add_cache_option(p)
     p.set_defaults(func=cmd_policy)
+
+    p = bsub.add_parser("guided", help="guided enrollment (poses) against the first good frames, on "
+                                       "camera-like streams made from photos")
+    p.add_argument("--photos", type=Path, metavar="DIR", help="one folder per person (the shared photos/)")
+    p.add_argument("--lfw", type=Path, metavar="DIR", help="also lfw-dev's people with 4+ images")
+    p.add_argument("--orders", type=int, default=3, help="random photo orders per person (default 3)")
+    p.add_argument("--hold", type=int, default=6, help="frames each enrollment photo is held (default 6)")
+    p.add_argument("--max-people", type=int, metavar="N")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", type=Path, metavar="OUT")
+    p.set_defaults(func=cmd_guided)
 
     p = bsub.add_parser("figures", help="measure the reference machine and write the shipped attack "
                                         "figures (resources/figures.json)")
@@ -133,6 +144,31 @@ def cmd_policy(args: argparse.Namespace) -> int:
         args.write_far.parent.mkdir(parents=True, exist_ok=True)
         args.write_far.write_text(json.dumps(doc, indent=2) + "\n")
         print(f"wrote {args.write_far}", file=sys.stderr)
+    return 0
+
+
+def cmd_guided(args: argparse.Namespace) -> int:
+    from facevault.bench.guided import report_lines, run_guided
+    from facevault.cli.progress import ProgressLine
+    from facevault.errors import UsageError
+
+    if args.photos is None and args.lfw is None:
+        raise UsageError("give --photos DIR and/or --lfw DIR")
+    bar = ProgressLine("people")
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done)
+
+    try:
+        report = run_guided(args.photos, args.lfw, orders=args.orders, hold=args.hold, seed=args.seed,
+                            max_people=args.max_people, progress=progress)
+    finally:
+        bar.close()
+    for line in report_lines(report):
+        print(line)
+    if args.json is not None:
+        args.json.write_text(json.dumps(report.as_dict(), indent=1) + "\n")
     return 0
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFontDatabase, QGuiApplication, QImage, QPixmap
+from PySide6.QtGui import QFontDatabase, QGuiApplication, QImage, QPixmap
 from PySide6.QtWidgets import (
     QDialog, QGroupBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout,
     QWidget,
@@ -39,18 +39,15 @@ def qr_image(text: str, scale: int = 6) -> QImage:
     qr = qrcode.QRCode(border=2, error_correction=qrcode.constants.ERROR_CORRECT_M)
     qr.add_data(text)
     qr.make(fit=True)
-    matrix = qr.get_matrix()
-    size = len(matrix)
-    image = QImage(size * scale, size * scale, QImage.Format.Format_RGB32)
-    image.fill(QColor("white"))
-    black = QColor("black").rgb()
-    for y, row in enumerate(matrix):
-        for x, dark in enumerate(row):
-            if dark:
-                for dy in range(scale):
-                    for dx in range(scale):
-                        image.setPixel(x * scale + dx, y * scale + dy, black)
-    return image
+    import numpy as np
+
+    # one byte per pixel from the code's modules (QImage.setPixel in a loop trips a
+    # reference-count bug of PySide6 6.12; a buffer copy does not)
+    modules = np.asarray(qr.get_matrix(), dtype=bool)
+    pixels = np.where(np.kron(modules, np.ones((scale, scale), dtype=bool)), 0, 255).astype(np.uint8)
+    pixels = np.ascontiguousarray(pixels)
+    height, width = pixels.shape
+    return QImage(pixels.tobytes(), width, height, width, QImage.Format.Format_Grayscale8).copy()
 
 
 class PairingDialog(QDialog):

@@ -21,7 +21,7 @@ class Tray(QObject):
     def __init__(self, window: Any) -> None:
         super().__init__(window)
         self.window = window
-        self.menu = QMenu()
+        self.menu = QMenu(window)  # owned by the window: deleted with it, never by the GC later
         self.lock_action = QAction("&Lock now", self.menu)
         self.lock_action.triggered.connect(self.lock)
         self.recent_menu = QMenu("Open a &recent vault", self.menu)

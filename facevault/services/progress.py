@@ -63,7 +63,8 @@ class Stage(enum.Enum):
 @dataclass(frozen=True)
 class FrameProgress:
     """One processed frame. `rgb` (H, W, 3) uint8 is the frame itself, for a live view only
-    (never kept). `seconds_left`/`attempts`: set by the live unlock loop."""
+    (never kept). `seconds_left`/`attempts`: set by the live unlock loop; `poses` and
+    `instruction`: by the guided enrollment (services.guided)."""
 
     frames: int
     good: int
@@ -72,6 +73,8 @@ class FrameProgress:
     rgb: np.ndarray | None = field(default=None, repr=False)
     seconds_left: float | None = None
     attempts: int = 0
+    poses: tuple[tuple[str, int, int], ...] = ()  # guided enrollment: (pose, have, want)
+    instruction: str = ""  # guided enrollment: what to do now
 
 
 @dataclass(frozen=True)
