@@ -110,6 +110,7 @@ def run_guided(photos: Path | None, lfw: Path | None = None, *, orders: int = 3,
     from facevault.services.guided import PoseGuide, guided_template
     from facevault.services.models import face_pipeline
     from facevault.services.policy import EnrollPolicy
+    from facevault.services.progress import drive
     from facevault.vision.sources import decode_image
 
     rng = np.random.default_rng(seed)
@@ -129,7 +130,7 @@ def run_guided(photos: Path | None, lfw: Path | None = None, *, orders: int = 3,
                 order = list(rng.permutation(len(files)))
                 cut = len(files) // 2
                 enroll, attempts = [files[j] for j in order[:cut]], [files[j] for j in order[cut:]]
-                templates = []
+                templates: list[np.ndarray | None] = []
                 for method in ("first", "guided"):
                     streams.append(_Stream([images[f] for f in enroll], hold, np.random.default_rng(seed + i)))
                     try:
@@ -137,7 +138,7 @@ def run_guided(photos: Path | None, lfw: Path | None = None, *, orders: int = 3,
                             gen = capture_template("stream", parts=parts, policy=policy)
                         else:
                             gen = guided_template("stream", parts=parts, policy=policy)
-                        templates.append(_drain(gen))
+                        templates.append(drive(gen))
                     except NoUsableFaceError:
                         templates.append(None)
                 guide = PoseGuide(front=max(1, policy.want - 2), side=1)
@@ -177,14 +178,6 @@ def _filled(guide: Any, observations: list[Any]) -> float:
 
     poses = {pose_of(o) for o in observations if o.ok}
     return sum(1 for p in POSES if p in poses) / len(POSES)
-
-
-def _drain(gen: Any) -> Any:
-    try:
-        while True:
-            next(gen)
-    except StopIteration as stop:
-        return stop.value
 
 
 class _Shared:

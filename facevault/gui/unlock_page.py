@@ -35,6 +35,7 @@ from facevault.gui.face_panel import FacePanel
 from facevault.gui.sync_view import Banner
 from facevault.services.progress import ChallengeProgress, FrameProgress, Progress, StageProgress
 from facevault.services.devices import pair_here
+from facevault.services.secretstore import SecretStore
 from facevault.services.unlock import LockedVault, Unlocked, challenge_unlock, live_unlock
 
 __all__ = ["UnlockPage"]
@@ -301,12 +302,8 @@ class UnlockPage(QWidget):
         if self.locked is None or self._busy:
             return
         code = self.ctx.dialogs.pairing_code(self)
-        if code is None:
-            return
-        try:
-            store = self.ctx.secret_store()
-        except FaceVaultError as exc:
-            self.ctx.dialogs.error(self, exc)
+        store = self._keyring() if code is not None else None
+        if code is None or store is None:
             return
         locked, ctx = self.locked, self.ctx
         self.face.stop()
@@ -334,12 +331,17 @@ class UnlockPage(QWidget):
     def use_device(self) -> None:
         if self.locked is None or self._busy:
             return
+        store = self._keyring()
+        if store is not None:
+            self._run_offer(Factors(DeviceFactor(store)), "Asking this computer's keyring…")
+
+    def _keyring(self) -> SecretStore | None:
+        """This computer's keyring, or None after saying why it is not there."""
         try:
-            store = self.ctx.secret_store()
+            return self.ctx.secret_store()
         except FaceVaultError as exc:
             self.ctx.dialogs.error(self, exc)
-            return
-        self._run_offer(Factors(DeviceFactor(store)), "Asking this computer's keyring…")
+            return None
 
     def _run_offer(self, offer: Factors, status: str) -> None:
         assert self.locked is not None
