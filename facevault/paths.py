@@ -97,6 +97,13 @@ def runtime_dir() -> Path:
     env = _env_path("FACEVAULT_RUNTIME_DIR")
     if env is not None:
         return env
+    if sys.platform.startswith("linux"):
+        # only a real per-user runtime dir: without one, platformdirs would fall back to a
+        # folder in the shared /tmp (and warn); the cache dir is ours
+        xdg = os.environ.get("XDG_RUNTIME_DIR", "")
+        if xdg and Path(xdg).is_dir() and os.access(xdg, os.W_OK):
+            return Path(xdg) / APP_NAME
+        return cache_dir() / "runtime"
     import platformdirs
 
     runtime = Path(platformdirs.user_runtime_dir(APP_NAME))

@@ -98,3 +98,21 @@ def test_open_copies_of_a_crashed_session_are_swept_and_a_live_ones_kept(tmp_pat
     finally:
         live.kill()
         live.wait()
+
+
+def test_without_a_runtime_dir_open_copies_go_to_the_cache_dir_not_tmp(monkeypatch, tmp_path: Path) -> None:
+    import warnings
+
+    from facevault import paths
+
+    monkeypatch.delenv("FACEVAULT_RUNTIME_DIR", raising=False)
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+    monkeypatch.setenv("FACEVAULT_CACHE_DIR", str(tmp_path / "cache"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # platformdirs warns when it falls back to /tmp
+        where = paths.runtime_dir()
+    if sys.platform.startswith("linux"):
+        assert where == tmp_path / "cache" / "runtime"
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    if sys.platform.startswith("linux"):
+        assert paths.runtime_dir() == tmp_path / "facevault"
