@@ -24,7 +24,7 @@ from facevault.gui.dialogs import Dialogs
 from facevault.gui.workers import Tasks
 from facevault.services.capture import CaptureParts
 from facevault.services.desktop import list_cameras
-from facevault.services.enroll import capture_template
+from facevault.services.guided import guided_template
 from facevault.services.liveness import ChallengeObserver
 from facevault.services.policy import Policy
 from facevault.services.progress import Progress
@@ -96,5 +96,6 @@ class AppContext:
         return ChallengeObserver(allow_still=self.allow_still_liveness, side=self.liveness_side)
 
     def capture_template(self, spec: str) -> Generator[Progress, None, np.ndarray]:
-        """Generator: capture a template from `spec` with the app's models, by the policy."""
-        return capture_template(spec, parts=self.parts(), policy=self.policy.enroll)
+        """Generator: capture a template from `spec` with the app's models, by the policy,
+        guided through a few poses (services.guided; photos are taken as they are)."""
+        return guided_template(spec, parts=self.parts(), policy=self.policy.enroll)

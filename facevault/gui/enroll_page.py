@@ -32,6 +32,8 @@ from facevault.services.secretstore import SecretStore
 
 __all__ = ["EnrollPage", "heading"]
 
+_POSE_NAMES = {"front": "straight", "left": "left", "right": "right"}
+
 
 def heading(text: str) -> QLabel:
     label = QLabel(text)
@@ -137,7 +139,8 @@ class EnrollPage(QWidget):
         back = QPushButton("&Back")
         back.clicked.connect(self._back)
         c1 = QVBoxLayout(cap)
-        c1.addWidget(QLabel("Look at the camera and turn your head slightly from side to side."))
+        c1.addWidget(QLabel("Look at the camera, then turn your head a little to your left and to "
+                            "your right when asked."))
         c1.addWidget(self.face, 1)
         row = QHBoxLayout()
         row.addWidget(back)
@@ -251,6 +254,12 @@ class EnrollPage(QWidget):
         match value:
             case StageProgress():
                 self.face.set_status(value.text)
+            case FrameProgress(good=good, want=want, poses=poses, instruction=what) if poses:
+                self.face.progress.setValue(min(good, want))
+                done = " · ".join(f"{_POSE_NAMES[p]} {have}/{need}" + (" \u2713" if have >= need else "")
+                                  for p, have, need in poses)
+                self.face.set_status(f"{what}. {done}")
+                self.face.view.set_overlay(what, done)
             case FrameProgress(good=good, want=want, frames=frames):
                 self.face.progress.setValue(min(good, want))
                 self.face.set_status(f"{good} of {want} good pictures ({frames} frames looked at)")
