@@ -76,7 +76,8 @@ if [ "${1:-}" = "--inner" ]; then
     DISPLAY=$SMOKE_DISPLAY "$app" > "$t/out/gui.log" 2>&1 &
     echo $! > "$t/gui.pid"
     # stay until the caller is done with the window
-    while [ ! -e "$t/gui.done" ]; do sleep 0.5; done
+    # (or until the caller's folder is gone: a caller that failed must not leave us looping)
+    while [ ! -e "$t/gui.done" ] && [ -d "$t" ]; do sleep 0.5; done
     kill "$(cat "$t/gui.pid")" 2>/dev/null || true
     wait || true
   fi
@@ -190,8 +191,15 @@ if [ "$gui" = 1 ]; then
   echo "smoke: window: $(echo "$found" | sed 's/^ *//')"
   # the window icon comes from the bundle's resources/icons (facevault.services.session)
   win=$(echo "$found" | awk '{print $1}')
-  DISPLAY=$display xprop -id "$win" _NET_WM_ICON 2>/dev/null | head -c 200 | grep -q 'Icon (' \
-    || { echo "smoke: FAIL: the window has no icon (resources/icons missing from the bundle?)" >&2; exit 1; }
+  # the icon property may follow the window's mapping by a moment: look for up to 10 s
+  icon=""
+  for _ in $(seq 20); do
+    if DISPLAY=$display xprop -id "$win" _NET_WM_ICON 2>/dev/null | head -c 200 | grep -q 'Icon ('; then
+      icon=1; break
+    fi
+    sleep 0.5
+  done
+  [ -n "$icon" ] || { echo "smoke: FAIL: the window has no icon (resources/icons missing from the bundle?)" >&2; exit 1; }
   echo "smoke: window icon set"
   sleep 3  # let it paint (models load in the background; the start page shows at once)
   QT_QPA_PLATFORM=xcb DISPLAY=$display "$py" "$repo/packaging/screenshot.py" "$out/gui-screenshot.png" \
