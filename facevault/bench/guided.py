@@ -107,7 +107,7 @@ def run_guided(photos: Path | None, lfw: Path | None = None, *, orders: int = 3,
     from facevault.errors import NoUsableFaceError
     from facevault.services.capture import CaptureParts
     from facevault.services.enroll import capture_template
-    from facevault.services.guided import PoseGuide, guided_template
+    from facevault.services.guided import guided_template
     from facevault.services.models import face_pipeline
     from facevault.services.policy import EnrollPolicy
     from facevault.services.progress import drive
@@ -141,8 +141,7 @@ def run_guided(photos: Path | None, lfw: Path | None = None, *, orders: int = 3,
                         templates.append(drive(gen))
                     except NoUsableFaceError:
                         templates.append(None)
-                guide = PoseGuide(front=max(1, policy.want - 2), side=1)
-                filled.append(_filled(guide, [probes[f] for f in enroll]))
+                filled.append(_filled([probes[f] for f in enroll]))
                 for f in attempts:
                     obs = probes[f]
                     if not obs.ok or obs.embedding is None:
@@ -173,7 +172,8 @@ def _frame(rgb: np.ndarray) -> Any:
     return Frame(rgb, 0, 0, "photo")
 
 
-def _filled(guide: Any, observations: list[Any]) -> float:
+def _filled(observations: list[Any]) -> float:
+    """The share of the guide's poses that these photos show at all."""
     from facevault.services.guided import POSES, pose_of
 
     poses = {pose_of(o) for o in observations if o.ok}

@@ -4,7 +4,7 @@ one-time code and its QR image on screen, written to disk only if asked) and "Re
 (a new epoch the removed computer cannot open). The other computer pairs itself from its
 unlock page ("Pair this computer…", unlock_page.py).
 
-May import: PySide6, stdlib, qrcode, facevault.services, facevault.core (fsutil, kinds,
+May import: PySide6, stdlib, qrcode, numpy, facevault.services, facevault.core (kinds,
 modes), facevault.errors, facevault.gui.
 """
 
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -22,11 +21,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from facevault.core import fsutil
 from facevault.core.kinds import Kind
 from facevault.core.modes import Mode
 from facevault.errors import FaceVaultError, UsageError
 from facevault.gui.context import AppContext
+from facevault.gui.dialogs import save_secret
 from facevault.services import devices
 
 __all__ = ["DevicesPanel", "PairingDialog", "qr_image"]
@@ -103,14 +102,9 @@ class PairingDialog(QDialog):
         self.feedback.setText("Copied. Clear your clipboard once the other computer has it.")
 
     def save(self) -> None:
-        target = self.dialogs.save_file(self, "Save the pairing code", "facevault-pairing-code.txt")
+        target = save_secret(self.dialogs, self, "Save the pairing code", "facevault-pairing-code.txt",
+                             self.code)
         if target is None:
-            return
-        try:
-            fsutil.write_private(Path(target), (self.code + "\n").encode("ascii"),
-                                 what="saving the pairing code", replace=True)
-        except FaceVaultError as exc:
-            self.dialogs.error(self, exc)
             return
         self.feedback.setText(f"Saved to {target} (only you can read it). Delete it once used.")
 

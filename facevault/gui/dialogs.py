@@ -10,6 +10,7 @@ May import: PySide6, stdlib, facevault.errors.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtWidgets import (
     QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QLabel, QLineEdit, QMessageBox, QWidget,
@@ -18,7 +19,7 @@ from PySide6.QtWidgets import (
 from facevault.errors import FaceVaultError
 from facevault.gui.hints import hint_text
 
-__all__ = ["Dialogs", "message_of", "status_of"]
+__all__ = ["Dialogs", "message_of", "status_of", "save_secret"]
 
 
 def message_of(exc: BaseException) -> tuple[str, str]:
@@ -131,3 +132,23 @@ class Dialogs:
         doc.setPlainText(f"{title}\n\n{text}\n")
         doc.print_(printer)
         return True
+
+
+def save_secret(dialogs: Any, parent: QWidget, title: str, suggested: str, text: str) -> Path | None:
+    """Ask where to save `text` (a recovery or pairing code) and write it there owner-only:
+    a new file renamed into place, so an existing file (which the save dialog asked about)
+    is replaced rather than rewritten with its old permissions, and a symlink there is
+    replaced, never followed. Returns the path, or None when cancelled or it failed (the
+    error was shown)."""
+    from facevault.core import fsutil
+
+    target = dialogs.save_file(parent, title, suggested)
+    if target is None:
+        return None
+    try:
+        fsutil.write_private(Path(target), (text + "\n").encode("utf-8"), what=title.lower(), replace=True)
+    except FaceVaultError as exc:
+        dialogs.error(parent, exc)
+        return None
+    return Path(target)
+

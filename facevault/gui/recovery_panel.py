@@ -10,7 +10,6 @@ May import: PySide6, stdlib, facevault.gui.
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication
@@ -18,9 +17,8 @@ from PySide6.QtWidgets import (
     QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QStackedWidget, QVBoxLayout, QWidget,
 )
 
-from facevault.core import fsutil
-from facevault.errors import FaceVaultError
 from facevault.gui.context import AppContext
+from facevault.gui.dialogs import save_secret
 
 __all__ = ["RecoveryCodePanel"]
 
@@ -135,17 +133,9 @@ class RecoveryCodePanel(QStackedWidget):
         self.feedback.setText("Copied. Paste it somewhere safe, then clear your clipboard.")
 
     def save(self) -> None:
-        target = self.ctx.dialogs.save_file(self, "Save the recovery code", "facevault-recovery-code.txt")
+        target = save_secret(self.ctx.dialogs, self, "Save the recovery code",
+                             "facevault-recovery-code.txt", self._code)
         if target is None:
-            return
-        try:
-            # A new owner-only file renamed into place: an existing file (which the save
-            # dialog asked about) is replaced, not rewritten with its old permissions, and a
-            # symlink there is replaced, never followed.
-            fsutil.write_private(Path(target), (self._code + "\n").encode("ascii"),
-                                 what="saving the recovery code", replace=True)
-        except FaceVaultError as exc:
-            self.ctx.dialogs.error(self, exc)
             return
         self.feedback.setText(f"Saved to {target} (only you can read it). Keep a copy off this computer.")
 

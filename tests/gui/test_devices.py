@@ -109,3 +109,23 @@ def test_the_pairing_dialog_shows_the_code_and_its_qr_image(qtbot, shot) -> None
     dialog.show()
     assert dialog.code_label.text() == code and not dialog.qr.pixmap().isNull()
     shot(dialog, "45-pairing-code")
+
+
+def test_saving_a_code_is_owner_only_and_never_follows_a_symlink(qtbot, tmp_path: Path) -> None:
+    import stat
+
+    from facevault.gui.dialogs import save_secret
+    from tests.gui.conftest import FakeDialogs
+
+    dialogs = FakeDialogs()
+    existing, victim, link = tmp_path / "code.txt", tmp_path / "victim.txt", tmp_path / "link.txt"
+    existing.write_text("old")
+    existing.chmod(0o644)
+    victim.write_text("untouched")
+    link.symlink_to(victim)
+    for target in (existing, link):
+        dialogs.saves.append(target)
+        assert save_secret(dialogs, None, "Save the pairing code", "x.txt", "FVP1-CODE") == target
+        assert target.read_text() == "FVP1-CODE\n" and not target.is_symlink()
+        assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert victim.read_text() == "untouched" and dialogs.errors == []

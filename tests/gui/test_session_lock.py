@@ -77,15 +77,20 @@ SIGNALS = {
 }
 
 
-@pytest.mark.parametrize("signal", sorted(SIGNALS))
-def test_the_vault_locks_when_the_session_locks(buses: dict[str, str], tmp_path: Path, signal: str) -> None:
+def _start_app(buses: dict[str, str], tmp_path: Path) -> subprocess.Popen[str]:
+    """tests/gui/session_lock_app.py on the private buses, with its own folders."""
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", FACEVAULT_CONFIG_DIR=str(tmp_path / "config"),
                FACEVAULT_DATA_DIR=str(tmp_path / "data"), FACEVAULT_RUNTIME_DIR=str(tmp_path / "runtime"),
                **buses)
     (tmp_path / "work").mkdir()
-    app = subprocess.Popen([sys.executable, str(REPO_ROOT / "tests" / "gui" / "session_lock_app.py"),
-                            str(tmp_path / "work")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           text=True, env=env, cwd=REPO_ROOT)
+    return subprocess.Popen([sys.executable, str(REPO_ROOT / "tests" / "gui" / "session_lock_app.py"),
+                             str(tmp_path / "work")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env, cwd=REPO_ROOT)
+
+
+@pytest.mark.parametrize("signal", sorted(SIGNALS))
+def test_the_vault_locks_when_the_session_locks(buses: dict[str, str], tmp_path: Path, signal: str) -> None:
+    app = _start_app(buses, tmp_path)
     try:
         assert app.stdout is not None
         ready = app.stdout.readline()
@@ -100,20 +105,18 @@ def test_the_vault_locks_when_the_session_locks(buses: dict[str, str], tmp_path:
         assert line, app.stderr.read() if app.stderr else ""
         seen = json.loads(line)
     finally:
-        app.wait(30)
+        try:
+            app.wait(10)
+        except subprocess.TimeoutExpired:  # a failed check: never leave the app running
+            app.kill()
+            app.wait(10)
     assert seen["vault_closed"] and seen["page"] == "UnlockPage"
     assert not seen["copy_exists"] and not copy.exists()
 
 
 def test_a_screensaver_that_stops_does_not_lock(buses: dict[str, str], tmp_path: Path) -> None:
     """ActiveChanged(false) (the screen woke up) leaves an open vault open."""
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", FACEVAULT_CONFIG_DIR=str(tmp_path / "config"),
-               FACEVAULT_DATA_DIR=str(tmp_path / "data"), FACEVAULT_RUNTIME_DIR=str(tmp_path / "runtime"),
-               **buses)
-    (tmp_path / "work").mkdir()
-    app = subprocess.Popen([sys.executable, str(REPO_ROOT / "tests" / "gui" / "session_lock_app.py"),
-                            str(tmp_path / "work")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           text=True, env=env, cwd=REPO_ROOT)
+    app = _start_app(buses, tmp_path)
     try:
         assert app.stdout is not None
         assert app.stdout.readline().startswith("ready ")
