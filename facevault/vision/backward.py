@@ -1,0 +1,225 @@
+"""Gradients of an embedding model without torch: its backward pass as a second ONNX graph.
+
+Role: the photo cloak (issue 16) needs d(similarity)/d(pixels) of the face model. The
+models FaceVault ships use only Conv, PRelu, Add and Reshape/Flatten, so the adjoint of
+each node is another ONNX node (ConvTranspose with the same weights, a Where on the sign,
+a sum, a Reshape back); `build_cosine_gradient_graph` writes the forward graph, a cosine
+to a given unit vector, and that backward pass into one model which the onnxruntime the
+app already ships can run. An operator outside that set is refused by name, never
+approximated. tests/vision/test_backward.py checks the result against finite
+differences on the real model.
+
+May import: stdlib, numpy, facevault.errors; onnx and onnxruntime lazily.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from facevault.errors import ModelError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import onnx
+
+__all__ = ["SUPPORTED_OPS", "build_cosine_gradient_graph", "CosineGradient"]
+
+SUPPORTED_OPS = frozenset({"Conv", "PRelu", "Add", "Reshape", "Flatten"})
+
+_TARGET = "fv_target"
+_COSINE = "fv_cosine"
+_GRAD = "fv_grad_input"
+
+
+def _static_shapes(model: "onnx.ModelProto") -> dict[str, list[int]]:
+    import onnx
+
+    inferred = onnx.shape_inference.infer_shapes(model)
+    shapes: dict[str, list[int]] = {}
+    for info in list(inferred.graph.value_info) + list(inferred.graph.input) + list(inferred.graph.output):
+        dims = [d.dim_value for d in info.type.tensor_type.shape.dim]
+        if dims and all(d > 0 for d in dims):
+            shapes[info.name] = dims
+    for init in inferred.graph.initializer:
+        shapes[init.name] = list(init.dims)
+    return shapes
+
+
+def build_cosine_gradient_graph(model: "onnx.ModelProto") -> "onnx.ModelProto":
+    """Return a model with inputs (the embedder's input, `fv_target` 1xD unit vector) and
+    outputs (`fv_cosine` [1], `fv_grad_input` shaped like the input): the cosine between
+    the model's embedding and the target, and its gradient with respect to the input."""
+    import onnx
+    from onnx import helper, TensorProto
+
+    graph = model.graph
+    unsupported = sorted({n.op_type for n in graph.node} - SUPPORTED_OPS)
+    if unsupported:
+        raise ModelError(f"the cloak cannot differentiate this model: it uses {', '.join(unsupported)} "
+                         "(supported: Conv, PRelu, Add, Reshape, Flatten)")
+    if len(graph.output) != 1:
+        raise ModelError("the cloak needs a model with one output (the embedding)")
+    initialisers = {i.name for i in graph.initializer}
+    inputs = [i for i in graph.input if i.name not in initialisers]
+    if len(inputs) != 1:
+        raise ModelError("the cloak needs a model with one image input")
+    x_name, y_name = inputs[0].name, graph.output[0].name
+    shapes = _static_shapes(model)
+    if x_name not in shapes or y_name not in shapes:
+        raise ModelError("the cloak needs a model with fixed input and output shapes")
+    out_dim = int(np.prod(shapes[y_name]))
+
+    nodes = list(graph.node)
+    extra: list[onnx.NodeProto] = []
+    consts: list[onnx.TensorProto] = []
+    counter = [0]
+
+    def fresh(stem: str) -> str:
+        counter[0] += 1
+        return f"fv_bw_{stem}_{counter[0]}"
+
+    def const(value: np.ndarray, stem: str) -> str:
+        name = fresh(stem)
+        consts.append(onnx.numpy_helper.from_array(np.asarray(value), name))
+        return name
+
+    def node(op: str, ins: list[str], **attrs: Any) -> str:
+        out = fresh(op.lower())
+        extra.append(helper.make_node(op, ins, [out], **attrs))
+        return out
+
+    # the loss: cos = <y/|y|, t>, and dcos/dy = (t - cos * y/|y|) / |y|
+    flat_shape = const(np.array([1, out_dim], dtype=np.int64), "shape")
+    y = node("Reshape", [y_name, flat_shape])
+    norm = node("Sqrt", [node("ReduceSum", [node("Mul", [y, y])], axes=[1], keepdims=1)])
+    y_hat = node("Div", [y, norm])
+    cosine = node("ReduceSum", [node("Mul", [y_hat, _TARGET])], axes=[1], keepdims=0)
+    extra.append(helper.make_node("Identity", [cosine], [_COSINE]))
+    grad_y = node("Div", [node("Sub", [_TARGET, node("Mul", [cosine, y_hat])]), norm])
+    grad_y = node("Reshape", [grad_y, const(np.array(shapes[y_name], dtype=np.int64), "shape")])
+
+    grads: dict[str, list[str]] = {y_name: [grad_y]}
+
+    def total(name: str) -> str | None:
+        parts = grads.get(name)
+        if not parts:
+            return None
+        acc = parts[0]
+        for part in parts[1:]:
+            acc = node("Add", [acc, part])
+        return acc
+
+    zero = const(np.array(0.0, dtype=np.float32), "zero")
+    for n in reversed(nodes):
+        g = total(n.output[0])
+        if g is None:
+            continue  # this node does not reach the embedding
+        attrs = {a.name: helper.get_attribute_value(a) for a in n.attribute}
+        if n.op_type in ("Reshape", "Flatten"):
+            back = node("Reshape", [g, node("Shape", [n.input[0]])])
+            grads.setdefault(n.input[0], []).append(back)
+        elif n.op_type == "Add":
+            for operand in n.input:
+                if operand in initialisers:
+                    continue
+                if shapes.get(operand) != shapes.get(n.output[0]):
+                    raise ModelError("the cloak cannot differentiate a broadcasting Add in this model")
+                grads.setdefault(operand, []).append(g)
+        elif n.op_type == "PRelu":
+            x, slope = n.input[0], n.input[1]
+            back = node("Where", [node("Greater", [x, zero]), g, node("Mul", [g, slope])])
+            grads.setdefault(x, []).append(back)
+        elif n.op_type == "Conv":
+            x, w = n.input[0], n.input[1]
+            if x in initialisers:
+                continue
+            if x not in shapes or n.output[0] not in shapes:
+                raise ModelError("the cloak needs fixed shapes inside this model")
+            kernel = list(attrs.get("kernel_shape", shapes[w][2:]))
+            strides = list(attrs.get("strides", [1] * len(kernel)))
+            pads = list(attrs.get("pads", [0] * (2 * len(kernel))))
+            dilations = list(attrs.get("dilations", [1] * len(kernel)))
+            if attrs.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
+                raise ModelError("the cloak cannot differentiate a Conv with auto_pad")
+            in_hw, out_hw = shapes[x][2:], shapes[n.output[0]][2:]
+            output_padding = []
+            for i, k in enumerate(kernel):
+                natural = strides[i] * (out_hw[i] - 1) + dilations[i] * (k - 1) + 1 - pads[i] - pads[i + len(kernel)]
+                output_padding.append(in_hw[i] - natural)
+            if any(p < 0 or p >= max(strides[i], dilations[i]) for i, p in enumerate(output_padding)):
+                raise ModelError("the cloak cannot differentiate a Conv of this shape")
+            back = node("ConvTranspose", [g, w], kernel_shape=kernel, strides=strides, pads=pads,
+                        dilations=dilations, group=int(attrs.get("group", 1)),
+                        output_padding=output_padding)
+            grads.setdefault(x, []).append(back)
+    g_in = total(x_name)
+    if g_in is None:
+        raise ModelError("the model's output does not depend on its input")
+    extra.append(helper.make_node("Identity", [g_in], [_GRAD]))
+
+    new_graph = helper.make_graph(
+        nodes + extra, f"{graph.name or 'embedder'}_cosine_gradient",
+        [inputs[0], helper.make_tensor_value_info(_TARGET, TensorProto.FLOAT, [1, out_dim])],
+        [helper.make_tensor_value_info(_COSINE, TensorProto.FLOAT, [1]),
+         helper.make_tensor_value_info(_GRAD, TensorProto.FLOAT, shapes[x_name])],
+        list(graph.initializer) + consts)
+    # opset 12: the source nodes keep their meaning and ReduceSum still takes `axes` as an attribute
+    out = helper.make_model(new_graph, opset_imports=[helper.make_opsetid("", 12)])
+    out.ir_version = 7
+    onnx.checker.check_model(out)
+    return out
+
+
+@dataclass(frozen=True)
+class _Feed:
+    size: int
+    rgb: bool
+    mean: float
+    std: float
+    input_name: str
+
+
+class CosineGradient:
+    """Cosine similarity of a 112x112 crop's embedding to a unit target, and its gradient
+    with respect to the crop's pixels (HxWx3 float32 in the caller's RGB, 0..255)."""
+
+    def __init__(self, model_path: Path, *, size: int = 112, colour_order: str = "RGB",
+                 mean: float = 127.0, std: float = 128.0, input_name: str = "input",
+                 threads: int = 2) -> None:
+        try:
+            import onnx
+            import onnxruntime as ort
+        except ImportError as exc:  # pragma: no cover - both are dependencies
+            raise ModelError(f"the cloak needs the onnx package: {exc}") from exc
+        try:
+            source = onnx.load(str(model_path))
+        except Exception as exc:  # noqa: BLE001 - any parse error is a bad model file
+            raise ModelError(f"cannot read the face model {model_path.name}: {exc}") from exc
+        graph = build_cosine_gradient_graph(source)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self._session = ort.InferenceSession(graph.SerializeToString(), options,
+                                             providers=["CPUExecutionProvider"])
+        self._feed = _Feed(size, colour_order == "RGB", float(mean), float(std), input_name)
+
+    @property
+    def size(self) -> int:
+        return self._feed.size
+
+    def __call__(self, crop_rgb: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
+        f = self._feed
+        if crop_rgb.shape != (f.size, f.size, 3):
+            raise ValueError(f"expected a {f.size}x{f.size}x3 crop, got {crop_rgb.shape}")
+        pixels = crop_rgb if f.rgb else crop_rgb[..., ::-1]
+        x = ((pixels.astype(np.float32) - f.mean) / f.std).transpose(2, 0, 1)[None]
+        t = np.asarray(target, dtype=np.float32).reshape(1, -1)
+        cosine, grad = self._session.run([_COSINE, _GRAD], {f.input_name: np.ascontiguousarray(x), _TARGET: t})
+        g = grad[0].transpose(1, 2, 0) / f.std
+        if not f.rgb:
+            g = g[..., ::-1]
+        return float(cosine[0]), np.ascontiguousarray(g, dtype=np.float32)
