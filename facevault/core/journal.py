@@ -84,6 +84,11 @@ class JournalRead:
     valid_end: int
     pending: int
     readable_seq: int = -1  # the last seq before the first frame not readable here (-1: last_seq)
+    # the bytes of the file just before `tail_end` when it was read: a later read that only
+    # parses what was appended first checks they are still there (a file rewritten in place,
+    # or a new file that got the old one's inode number, is read whole again)
+    tail: bytes = field(default=b"", repr=False)
+    tail_end: int = 0
 
     @property
     def readable(self) -> int:
@@ -107,9 +112,14 @@ def read_journal(path: Path, vault_id: bytes, keys: KeyLookup,
     frame fails to authenticate (tampering). `after`: what an earlier read of the same file
     gave; only the frames appended since are read (the file is append-only)."""
     if after is not None:
-        data = _read_from(path, after.valid_end)
-        if data is None:
+        offset = after.tail_end - len(after.tail)
+        raw = _read_from(path, offset)
+        if raw is None:
             return None
+        if raw[: len(after.tail)] != after.tail or after.valid_end - offset > len(raw):
+            return read_journal(path, vault_id, keys)  # not the file read before: read it whole
+        skip = after.valid_end - offset
+        data = raw[skip:]
         device, base, pos, seq = after.device, after.base_seq, 0, after.last_seq
         records, pending, start = list(after.records), after.pending, after.valid_end
         readable = after.readable_seq
@@ -117,6 +127,7 @@ def read_journal(path: Path, vault_id: bytes, keys: KeyLookup,
         whole = fsutil.read_regular(path, MAX_JOURNAL_SIZE, "journal")
         if whole is None:
             return None
+        raw, skip = whole, 0
         data, start = whole, 0
         if len(data) < _J_HEAD.size:
             raise IntegrityError(f"the journal {path.name} is truncated")
@@ -171,7 +182,12 @@ def read_journal(path: Path, vault_id: bytes, keys: KeyLookup,
         if any(r.device != dev_hex or r.seq != q for r, q in zip(new, seqs)):
             raise IntegrityError(f"a record in the journal {path.name} names another writer")
         records.extend(new)
-    return JournalRead(device, base, tuple(records), seq, start + pos, pending, readable)
+    tail = raw[max(0, skip + pos - _TAIL) : skip + pos]
+    return JournalRead(device, base, tuple(records), seq, start + pos, pending, readable,
+                       tail, start + pos)
+
+
+_TAIL = 64  # bytes kept to recognise the file at the next read (a frame's tag and more)
 
 
 def _read_from(path: Path, offset: int) -> bytes | None:
@@ -190,9 +206,10 @@ def _read_from(path: Path, offset: int) -> bytes | None:
 
 def new_journal(path: Path, vault_id: bytes, device: bytes, base_seq: int) -> JournalRead:
     """Create (or replace) a device's journal holding no frames, starting after `base_seq`."""
+    head = _J_HEAD.pack(_J_MAGIC, _VERSION, vault_id, device, base_seq)
     with fsutil.atomic_write(path, what="writing the vault journal") as out:
-        out.write(_J_HEAD.pack(_J_MAGIC, _VERSION, vault_id, device, base_seq))
-    return JournalRead(device, base_seq, (), base_seq, _J_HEAD.size, 0)
+        out.write(head)
+    return JournalRead(device, base_seq, (), base_seq, _J_HEAD.size, 0, -1, head[-_TAIL:], _J_HEAD.size)
 
 
 def append_frame(path: Path, vault_id: bytes, device: bytes, epoch: EpochId, epoch_key: bytes,

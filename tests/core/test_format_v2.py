@@ -350,3 +350,30 @@ def test_journal_rows_are_checked_as_strictly_as_one_row() -> None:
             from_rows(broken)
         with pytest.raises(IntegrityError):
             from_row(broken[3])
+
+
+def test_a_journal_rewritten_in_place_is_read_whole_again(made) -> None:
+    """An open vault re-reads only what was appended to a journal it read before. A sync
+    tool may rewrite a conflict copy in place (Dropbox names them by the day only), and a
+    new file may get a removed file's inode number: neither may be parsed from the old
+    offset (that read another file's bytes mid-frame: "a record ... was modified")."""
+    path, _face, code, _dev = made
+    here = _open_code(path, code)
+    b_dev, c_dev = DeviceRef(os.urandom(16), "b"), DeviceRef(os.urandom(16), "c")
+    _open_code(path, code, b_dev).add_bytes("b1.txt", b"x")
+    other = _open_code(path, code, c_dev)
+    for i in range(3):
+        other.add_bytes(f"c{i}.txt", b"y" * i)
+    jb, jc = path / "journal" / f"{b_dev.id.hex()}.fvj", path / "journal" / f"{c_dev.id.hex()}.fvj"
+    copy = jb.with_name(conflict_copy_name("dropbox", jb.name, "desktop", 0.0))
+    copy.write_bytes(jb.read_bytes())
+    assert here.refresh()
+    inode = copy.stat().st_ino
+    longer = jc.read_bytes()
+    assert len(longer) > copy.stat().st_size
+    with open(copy, "r+b") as f:  # same inode, a different journal that is longer
+        f.write(longer)
+    assert copy.stat().st_ino == inode
+    assert here.refresh()
+    names = {e.name for e in here.entries()}
+    assert {"b1.txt", "c0.txt", "c1.txt", "c2.txt"} <= names
