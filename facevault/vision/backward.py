@@ -9,18 +9,19 @@ app already ships can run. An operator outside that set is refused by name, neve
 approximated. tests/vision/test_backward.py checks the result against finite
 differences on the real model.
 
-May import: stdlib, numpy, facevault.errors; onnx and onnxruntime lazily.
+May import: stdlib, numpy, facevault.errors, facevault.vision.embedder; onnx and onnxruntime
+lazily.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from facevault.errors import ModelError
+from facevault.errors import Hint, ModelError
+from facevault.vision.embedder import EmbedderConstants, constants_of_entry, cpu_session_options
 
 if TYPE_CHECKING:  # pragma: no cover
     import onnx
@@ -59,7 +60,7 @@ def build_cosine_gradient_graph(model: "onnx.ModelProto") -> "onnx.ModelProto":
     unsupported = sorted({n.op_type for n in graph.node} - SUPPORTED_OPS)
     if unsupported:
         raise ModelError(f"the cloak cannot differentiate this model: it uses {', '.join(unsupported)} "
-                         "(supported: Conv, PRelu, Add, Reshape, Flatten)")
+                         f"(supported: {', '.join(sorted(SUPPORTED_OPS))})")
     if len(graph.output) != 1:
         raise ModelError("the cloak needs a model with one output (the embedding)")
     initialisers = {i.name for i in graph.initializer}
@@ -173,53 +174,42 @@ def build_cosine_gradient_graph(model: "onnx.ModelProto") -> "onnx.ModelProto":
     return out
 
 
-@dataclass(frozen=True)
-class _Feed:
-    size: int
-    rgb: bool
-    mean: float
-    std: float
-    input_name: str
-
-
 class CosineGradient:
-    """Cosine similarity of a 112x112 crop's embedding to a unit target, and its gradient
-    with respect to the crop's pixels (HxWx3 float32 in the caller's RGB, 0..255)."""
+    """Cosine similarity of a crop's embedding to a unit target, and its gradient with
+    respect to the crop's pixels ((size, size, 3) float32 RGB, 0..255). The preprocessing
+    constants are the embedder's own (from the manifest), never guessed."""
 
-    def __init__(self, model_path: Path, *, size: int = 112, colour_order: str = "RGB",
-                 mean: float = 127.0, std: float = 128.0, input_name: str = "input",
-                 threads: int = 2) -> None:
-        try:
-            import onnx
-            import onnxruntime as ort
-        except ImportError as exc:  # pragma: no cover - both are dependencies
-            raise ModelError(f"the cloak needs the onnx package: {exc}") from exc
+    def __init__(self, model_path: Path, constants: EmbedderConstants, *, threads: int = 2) -> None:
+        import onnx
+        import onnxruntime as ort
+
         try:
             source = onnx.load(str(model_path))
         except Exception as exc:  # noqa: BLE001 - any parse error is a bad model file
-            raise ModelError(f"cannot read the face model {model_path.name}: {exc}") from exc
+            raise ModelError(f"cannot read the face model {model_path.name}: {exc}",
+                             hint=Hint.INSTALL_MODELS) from exc
         graph = build_cosine_gradient_graph(source)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._session = ort.InferenceSession(graph.SerializeToString(), options,
+        self._session = ort.InferenceSession(graph.SerializeToString(), cpu_session_options(threads),
                                              providers=["CPUExecutionProvider"])
-        self._feed = _Feed(size, colour_order == "RGB", float(mean), float(std), input_name)
+        self._c = constants
 
-    @property
-    def size(self) -> int:
-        return self._feed.size
+    @classmethod
+    def from_entry(cls, entry: object, *, threads: int = 2) -> CosineGradient:
+        """For a modelstore.ModelEntry (its path and preprocessing record)."""
+        path, constants = constants_of_entry(entry)
+        return cls(path, constants, threads=threads)
 
     def __call__(self, crop_rgb: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
-        f = self._feed
-        if crop_rgb.shape != (f.size, f.size, 3):
-            raise ValueError(f"expected a {f.size}x{f.size}x3 crop, got {crop_rgb.shape}")
-        pixels = crop_rgb if f.rgb else crop_rgb[..., ::-1]
-        x = ((pixels.astype(np.float32) - f.mean) / f.std).transpose(2, 0, 1)[None]
+        c = self._c
+        size = c.input_size
+        if crop_rgb.shape != (size, size, 3):
+            raise ValueError(f"expected a {size}x{size}x3 crop, got {crop_rgb.shape}")
+        bgr = c.colour_order == "BGR"
+        pixels = crop_rgb[..., ::-1] if bgr else crop_rgb
+        x = ((pixels.astype(np.float32) - c.mean) / c.std).transpose(2, 0, 1)[None]
         t = np.asarray(target, dtype=np.float32).reshape(1, -1)
-        cosine, grad = self._session.run([_COSINE, _GRAD], {f.input_name: np.ascontiguousarray(x), _TARGET: t})
-        g = grad[0].transpose(1, 2, 0) / f.std
-        if not f.rgb:
+        cosine, grad = self._session.run([_COSINE, _GRAD], {c.input_name: np.ascontiguousarray(x), _TARGET: t})
+        g = grad[0].transpose(1, 2, 0) / c.std
+        if bgr:
             g = g[..., ::-1]
         return float(cosine[0]), np.ascontiguousarray(g, dtype=np.float32)

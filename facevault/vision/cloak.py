@@ -19,6 +19,7 @@ May import: stdlib, numpy, cv2, facevault.vision.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -27,7 +28,7 @@ import numpy as np
 from facevault.vision.align import ARCFACE_SIZE, ARCFACE_TEMPLATE, five_points, similarity_transform
 from facevault.vision.backward import CosineGradient
 
-__all__ = ["CloakSettings", "face_mask", "cloak_face"]
+__all__ = ["CloakSettings", "face_mask", "draw_into", "cloak_face"]
 
 
 @dataclass(frozen=True)
@@ -38,12 +39,24 @@ class CloakSettings:
     seed: int | None = None  # None: a fresh random jitter sequence
 
 
-def face_mask(size: int = ARCFACE_SIZE) -> np.ndarray:
-    """(size, size, 1) float32 in 0..1: a feathered ellipse over the aligned face."""
-    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) * (ARCFACE_SIZE / size)
+@functools.lru_cache(maxsize=1)
+def face_mask() -> np.ndarray:
+    """(112, 112, 1) float32 in 0..1, read-only: a feathered ellipse over the aligned face."""
+    yy, xx = np.mgrid[0:ARCFACE_SIZE, 0:ARCFACE_SIZE].astype(np.float32)
     r = ((xx - 56.0) / 50.0) ** 2 + ((yy - 62.0) / 58.0) ** 2
     mask: np.ndarray = np.clip((1.15 - r) / 0.3, 0.0, 1.0)[..., None].astype(np.float32)
+    mask.setflags(write=False)
     return mask
+
+
+def draw_into(shape: tuple[int, ...], delta: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """A crop-space change `delta` ((112, 112, 3), masked by `face_mask`) as a float32 change
+    of a photo of `shape`, through the inverse of the alignment `m` (photo -> crop)."""
+    import cv2
+
+    out: np.ndarray = cv2.warpAffine(delta * face_mask(), m, (shape[1], shape[0]),
+                                     flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+    return out
 
 
 def _jitter(rng: np.random.Generator) -> np.ndarray:
@@ -62,7 +75,6 @@ def cloak_face(rgb: np.ndarray, landmarks: np.ndarray, reference: np.ndarray,
     unit embedding `reference` (the face's own). Yields the progress 0..1 after each step."""
     import cv2
 
-    h, w = rgb.shape[:2]
     m, _residual = similarity_transform(five_points(landmarks), ARCFACE_TEMPLATE)
     mask = face_mask()
     image = rgb.astype(np.float32)
@@ -73,18 +85,14 @@ def cloak_face(rgb: np.ndarray, landmarks: np.ndarray, reference: np.ndarray,
     ident = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
     full = np.vstack([m, [0.0, 0.0, 1.0]])
     inverse = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
-
-    def drawn(d: np.ndarray) -> np.ndarray:
-        return cv2.warpAffine(d * mask, m, (w, h), flags=inverse)
-
     for k in range(settings.iterations):
         j = _jitter(rng) if settings.diversity else ident
         mk = (np.vstack([j, [0.0, 0.0, 1.0]]) @ full)[:2]
-        crop = cv2.warpAffine(np.clip(image + drawn(delta), 0, 255), mk, (ARCFACE_SIZE, ARCFACE_SIZE),
+        crop = cv2.warpAffine(np.clip(image + draw_into(rgb.shape, delta, m), 0, 255), mk, (ARCFACE_SIZE, ARCFACE_SIZE),
                               flags=cv2.INTER_LINEAR)
         _cos, g = grad(crop, reference)
         g = cv2.warpAffine(g, j, (ARCFACE_SIZE, ARCFACE_SIZE), flags=inverse) * mask
         momentum += g / (float(np.abs(g).mean()) + 1e-12)
         delta = np.clip(delta - step * np.sign(momentum), -settings.eps, settings.eps)
         yield (k + 1) / settings.iterations
-    rgb[...] = np.clip(np.round(image + drawn(delta)), 0, 255).astype(np.uint8)
+    rgb[...] = np.clip(np.round(image + draw_into(rgb.shape, delta, m)), 0, 255).astype(np.uint8)

@@ -12,11 +12,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 import numpy as np
 
 from facevault.errors import Hint, ModelError
 
-__all__ = ["EmbedderConstants", "ArcFaceEmbedder"]
+if TYPE_CHECKING:  # pragma: no cover
+    import onnxruntime
+
+__all__ = ["EmbedderConstants", "ArcFaceEmbedder", "cpu_session_options", "constants_of_entry"]
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +80,30 @@ def _size_of(input_size: object) -> int:
     raise ModelError(f"Bad embedder input size {input_size!r}")
 
 
+def cpu_session_options(threads: int) -> "onnxruntime.SessionOptions":
+    """onnxruntime session options for FaceVault's models: `threads` intra-op threads, quiet."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.log_severity_level = 3
+    # No busy-waiting between ops: with the camera, MediaPipe and the GUI sharing two
+    # cores, spinning threads doubled the embed time (24 ms -> 12 ms measured under load).
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return opts
+
+
+def constants_of_entry(entry: object) -> tuple[Path, EmbedderConstants]:
+    """A modelstore.ModelEntry's file and preprocessing constants (ModelError without them)."""
+    name = str(getattr(entry, "name", "the model"))
+    record = getattr(entry, "preprocessing", None)
+    if record is None:
+        raise ModelError(f"The manifest gives no preprocessing for {name}.", hint=Hint.REGISTER_MODEL)
+    return Path(getattr(entry, "path")), EmbedderConstants.from_record(record, name)
+
+
 class ArcFaceEmbedder:
     """Owns one onnxruntime session. embed() maps an aligned crop to a unit vector."""
 
@@ -99,14 +127,7 @@ class ArcFaceEmbedder:
 
         import onnxruntime as ort
 
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
-        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        opts.log_severity_level = 3
-        # No busy-waiting between ops: with the camera, MediaPipe and the GUI sharing two
-        # cores, spinning threads doubled the embed time (24 ms -> 12 ms measured under load).
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        opts = cpu_session_options(threads)
         try:
             self._session = ort.InferenceSession(
                 str(path), sess_options=opts, providers=["CPUExecutionProvider"]
@@ -121,11 +142,8 @@ class ArcFaceEmbedder:
     @classmethod
     def from_entry(cls, entry: object, *, threads: int = 2) -> ArcFaceEmbedder:
         """From a modelstore.ModelEntry (its path and preprocessing record)."""
-        name = str(getattr(entry, "name", "the model"))
-        record = getattr(entry, "preprocessing", None)
-        if record is None:
-            raise ModelError(f"The manifest gives no preprocessing for {name}.", hint=Hint.REGISTER_MODEL)
-        return cls(getattr(entry, "path"), EmbedderConstants.from_record(record, name), threads=threads)
+        path, constants = constants_of_entry(entry)
+        return cls(path, constants, threads=threads)
 
     def _check_graph(self, name: str) -> None:
         inputs = {i.name: i for i in self._session.get_inputs()}

@@ -28,7 +28,7 @@ def _face_like(seed: int) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def parts() -> tuple[CosineGradient, ArcFaceEmbedder]:
-    return CosineGradient(MODEL, threads=1), ArcFaceEmbedder(MODEL, PREP, threads=1)
+    return CosineGradient(MODEL, PREP, threads=1), ArcFaceEmbedder(MODEL, PREP, threads=1)
 
 
 def _cos(emb: ArcFaceEmbedder, crop: np.ndarray, target: np.ndarray) -> float:
