@@ -26,6 +26,7 @@ BENCH_MODULES: tuple[str, ...] = (
     "facevault.cli.bench_sync_cmds",
     "facevault.cli.bench_face_cmds",
     "facevault.cli.bench_liveness_cmds",
+    "facevault.cli.bench_cloak_cmds",
 )
 
 

@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "facevault.cli.vault_cmds",
     "facevault.cli.slot_cmds",
     "facevault.cli.file_cmds",
+    "facevault.cli.cloak_cmds",
     "facevault.cli.models_cmds",
     "facevault.cli.debug_cmds",
     "facevault.cli.bench_cmds",

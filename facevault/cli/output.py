@@ -18,6 +18,7 @@ from facevault.errors import PathError
 from facevault.services.progress import (
     ByteProgress,
     ChallengeProgress,
+    CloakProgress,
     FrameProgress,
     Progress,
     StageProgress,
@@ -52,6 +53,11 @@ def show(gen: Generator[Progress, None, R], label: str, total: int | None = None
                 bar.update(done)
             case StageProgress():
                 bar.update(0, p.text)
+            case CloakProgress():
+                if bar.total:
+                    bar.update(int(p.fraction * bar.total), p.text)
+                else:
+                    bar.update(int(100 * p.fraction), f"% {p.text}")
 
     try:
         return drive(gen, on)

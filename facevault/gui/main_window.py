@@ -88,6 +88,7 @@ class MainWindow(QMainWindow):
         self.start.create_vault.connect(self.create_vault)
         self.start.encrypt_file.connect(lambda: self.encrypt_file())
         self.start.decrypt_file.connect(lambda: self.decrypt_file())
+        self.start.cloak_photos.connect(lambda: self.cloak_photos())
         self.enroll.created.connect(self.show_vault)
         self.enroll.cancelled.connect(self.go_start)
         self.unlock.unlocked.connect(self.show_vault)
@@ -132,6 +133,8 @@ class MainWindow(QMainWindow):
         m.addSeparator()
         self._action(m, "&Encrypt a file…", self.encrypt_file, "Ctrl+E")
         self._action(m, "&Decrypt a file…", self.decrypt_file, "Ctrl+D")
+        m.addSeparator()
+        self._action(m, "&Cloak photos…", self.cloak_photos, "Ctrl+Shift+C")
         m.addSeparator()
         self._action(m, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         v = bar.addMenu("&Vault")
@@ -232,6 +235,14 @@ class MainWindow(QMainWindow):
 
     def show_about(self) -> None:
         AboutDialog(self).exec()
+
+    def cloak_photos(self, photos: list[Path] | None = None) -> None:
+        from facevault.gui.cloak_dialog import CloakDialog
+
+        dialog = CloakDialog(self.ctx, self)
+        if photos:
+            dialog.add_photos(photos)
+        dialog.exec()
 
     # -- single files --------------------------------------------------------------------
 

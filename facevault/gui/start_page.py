@@ -26,6 +26,7 @@ class StartPage(QWidget):
     create_vault = Signal()
     encrypt_file = Signal()
     decrypt_file = Signal()
+    cloak_photos = Signal()
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -56,13 +57,17 @@ class StartPage(QWidget):
         self.encrypt_button.clicked.connect(self.encrypt_file)
         self.decrypt_button = QPushButton("&Decrypt a single file…")
         self.decrypt_button.clicked.connect(self.decrypt_file)
+        self.cloak_button = QPushButton("Cloak &photos before sharing…")
+        self.cloak_button.setToolTip("Hide the faces in photos from face recognition; copies are saved beside them")
+        self.cloak_button.clicked.connect(self.cloak_photos)
         self.models_status = QLabel("Loading the face models in the background…")
         self.models_status.setAccessibleName("Face models status")
         drop_hint = QLabel("Tip: drop a file on this window to encrypt it, or drop a .fvf file to decrypt it.")
         drop_hint.setWordWrap(True)
 
         side = QVBoxLayout()
-        for b in (self.create_button, self.browse_button, self.encrypt_button, self.decrypt_button):
+        for b in (self.create_button, self.browse_button, self.encrypt_button, self.decrypt_button,
+                  self.cloak_button):
             side.addWidget(b)
         side.addStretch(1)
         lists = QVBoxLayout()
@@ -91,6 +96,7 @@ class StartPage(QWidget):
         self.setTabOrder(self.create_button, self.browse_button)
         self.setTabOrder(self.browse_button, self.encrypt_button)
         self.setTabOrder(self.encrypt_button, self.decrypt_button)
+        self.setTabOrder(self.decrypt_button, self.cloak_button)
         self.refresh()
 
     def refresh(self) -> None:

@@ -9,6 +9,7 @@ its end for callers that only want the result.
     ChallengeProgress   one frame of the liveness challenge (the instruction to show)
     StageProgress       a step that has no count ("Checking your face...", "Adding x.pdf")
     ByteProgress        bytes done out of a total (from facevault.core)
+    CloakProgress       one step of cloaking one face of a photo (services.cloak)
 
 May import: stdlib, numpy, facevault.core.progress, facevault.vision (types only).
 """
@@ -34,6 +35,7 @@ __all__ = [
     "ChallengeProgress",
     "StageProgress",
     "ByteProgress",
+    "CloakProgress",
     "Progress",
     "drive",
 ]
@@ -97,7 +99,24 @@ class StageProgress:
         return f"{self.stage.text} {self.detail}".strip() if self.detail else self.stage.text
 
 
-Progress = FrameProgress | ChallengeProgress | StageProgress | ByteProgress
+@dataclass(frozen=True)
+class CloakProgress:
+    """Cloaking face `face` (1-based) of `faces` in `name`: `fraction` of its steps done;
+    `faces` is 0 while the photo is being read and searched."""
+
+    name: str
+    face: int
+    faces: int
+    fraction: float
+
+    @property
+    def text(self) -> str:
+        if self.faces == 0:
+            return f"Looking for faces in {self.name}"
+        return f"Cloaking face {self.face} of {self.faces} in {self.name}"
+
+
+Progress = FrameProgress | ChallengeProgress | StageProgress | ByteProgress | CloakProgress
 
 
 def drive(gen: Generator[Progress, None, R],

@@ -22,13 +22,19 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from facevault.vision.align import ARCFACE_SIZE, ARCFACE_TEMPLATE, five_points, similarity_transform
 from facevault.vision.backward import CosineGradient
 
-__all__ = ["CloakSettings", "face_mask", "draw_into", "cloak_face"]
+if TYPE_CHECKING:
+    from facevault.vision.landmarks import DetectedFace, FaceLandmarker
+
+__all__ = ["CloakSettings", "STRENGTHS", "face_mask", "draw_into", "face_region", "cloak_face",
+           "encode_image", "OUTPUT_FORMATS", "find_faces", "aligned_crop",
+           "decode_encoded", "texture_budget"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,22 @@ class CloakSettings:
     iterations: int = 40
     diversity: bool = True
     seed: int | None = None  # None: a fresh random jitter sequence
+    texture: bool = False  # a per-pixel budget that follows the local contrast (see texture_budget)
+    smooth: float = 0.0  # Gaussian sigma (crop pixels) the gradient is smoothed with (0: none)
+    flip: bool = False  # input diversity includes a mirror image half the time
+    rotate: float = 4.0  # input diversity: the largest rotation, degrees
+
+
+# The strengths the CLI and GUI offer (docs/CLOAK.md has what each measured).
+STRENGTHS: dict[str, CloakSettings] = {
+    "low": CloakSettings(eps=4.0),
+    "default": CloakSettings(eps=6.0),
+    "high": CloakSettings(eps=9.0),
+}
+
+# Output formats by file suffix: pixels only (no EXIF, no thumbnail, no ICC profile, no XMP).
+OUTPUT_FORMATS = {".png": ".png", ".jpg": ".jpg", ".jpeg": ".jpg"}
+JPEG_QUALITY = 95
 
 
 @functools.lru_cache(maxsize=1)
@@ -59,40 +81,142 @@ def draw_into(shape: tuple[int, ...], delta: np.ndarray, m: np.ndarray) -> np.nd
     return out
 
 
-def _jitter(rng: np.random.Generator) -> np.ndarray:
+def face_region(shape: tuple[int, ...], m: np.ndarray, margin: float = 12.0) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1): the part of a photo of `shape` that the aligned crop of `m` (photo ->
+    crop) and its jittered copies read from, clipped to the photo."""
+    a = np.vstack([m, [0.0, 0.0, 1.0]])
+    inv = np.linalg.inv(a)[:2]
+    lo, hi = -margin, ARCFACE_SIZE + margin
+    corners = np.array([[lo, lo], [hi, lo], [lo, hi], [hi, hi]])
+    pts = corners @ inv[:, :2].T + inv[:, 2]
+    x0, y0 = np.floor(pts.min(axis=0)).astype(int) - 2
+    x1, y1 = np.ceil(pts.max(axis=0)).astype(int) + 2
+    h, w = shape[:2]
+    return max(0, int(x0)), max(0, int(y0)), min(w, int(x1)), min(h, int(y1))
+
+
+def find_faces(landmarker: FaceLandmarker, rgb: np.ndarray, max_side: int = 1920) -> list[DetectedFace]:
+    """The faces of a photo of any size, largest first: detected on a copy no larger than
+    `max_side`, landmarks scaled back to the photo's pixels."""
+    from facevault.vision.imaging import resize
+    from facevault.vision.landmarks import DetectedFace
+
+    h, w = rgb.shape[:2]
+    scale = min(1.0, max_side / max(h, w))
+    small = rgb if scale == 1.0 else resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), "area")
+    faces = landmarker.detect(small)
+    if scale == 1.0:
+        return faces
+    out = []
+    for f in faces:
+        pts = f.landmarks / np.float32(scale)
+        x, y, bw, bh = f.box
+        box = (int(x / scale), int(y / scale), int(round(bw / scale)), int(round(bh / scale)))
+        out.append(DetectedFace(pts.astype(np.float32), f.blendshapes, box))
+    return out
+
+
+def aligned_crop(rgb: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """The 112x112 ArcFace crop of the face with these landmarks (as the pipeline aligns it)."""
+    from facevault.vision.align import warp
+
+    m, _residual = similarity_transform(five_points(landmarks), ARCFACE_TEMPLATE)
+    return warp(rgb, m)
+
+
+def encode_image(rgb: np.ndarray, suffix: str) -> bytes:
+    """(H, W, 3) uint8 RGB as the bytes of a PNG or JPEG file that holds the pixels only."""
     import cv2
 
-    angle, scale = rng.uniform(-4.0, 4.0), rng.uniform(0.95, 1.05)
+    kind = OUTPUT_FORMATS.get(suffix.lower())
+    if kind is None:
+        raise ValueError(f"unsupported output format {suffix!r} (use .png or .jpg)")
+    params = [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY] if kind == ".jpg" else [cv2.IMWRITE_PNG_COMPRESSION, 3]
+    ok, buf = cv2.imencode(kind, np.ascontiguousarray(rgb[..., ::-1]), params)
+    if not ok:
+        raise RuntimeError(f"encoding the {kind} image failed")
+    return bytes(buf.tobytes())
+
+
+def decode_encoded(data: bytes) -> np.ndarray:
+    """The RGB pixels of the bytes `encode_image` made (what a reader of the file sees)."""
+    import cv2
+
+    img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if img is None:
+        raise RuntimeError("the encoded image does not decode")
+    return np.ascontiguousarray(img[..., ::-1])
+
+
+def texture_budget(crop: np.ndarray) -> np.ndarray:
+    """(112, 112, 1) float32 factors for the per-pixel budget: the local contrast of the
+    crop's luma (Gaussian sigma 2), sqrt(var + C2/2) with SSIM's C2, over its median on the
+    face, clipped to 0.5..2. SSIM's structure term loses about as much for a change of
+    that size anywhere, and a change hides better in texture (hair, brows, edges) than on
+    smooth skin."""
+    import cv2
+
+    y = crop.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    mean = cv2.GaussianBlur(y, (0, 0), 2.0)
+    var = np.maximum(cv2.GaussianBlur(y * y, (0, 0), 2.0) - mean * mean, 0.0)
+    contrast = np.sqrt(var + 0.5 * (0.03 * 255) ** 2)
+    ref = float(np.median(contrast[face_mask()[..., 0] > 0.5]))
+    out: np.ndarray = np.clip(contrast / ref, 0.5, 2.0)[..., None].astype(np.float32)
+    return out
+
+
+def _jitter(rng: np.random.Generator, settings: CloakSettings) -> np.ndarray:
+    import cv2
+
+    angle, scale = rng.uniform(-settings.rotate, settings.rotate), rng.uniform(0.95, 1.05)
     j: np.ndarray = np.asarray(cv2.getRotationMatrix2D((ARCFACE_SIZE / 2, ARCFACE_SIZE / 2), angle, scale),
                                dtype=np.float64)
     j[:, 2] = j[:, 2] + rng.uniform(-3.0, 3.0, 2)
+    if settings.flip and rng.random() < 0.5:
+        mirror = np.array([[-1.0, 0.0, ARCFACE_SIZE - 1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+        j = (mirror @ np.vstack([j, [0.0, 0.0, 1.0]]))[:2]
     return j
 
 
 def cloak_face(rgb: np.ndarray, landmarks: np.ndarray, reference: np.ndarray,
                grad: CosineGradient, settings: CloakSettings = CloakSettings()) -> Iterator[float]:
     """Cloak one face of `rgb` ((H, W, 3) uint8, changed in place at the end) away from the
-    unit embedding `reference` (the face's own). Yields the progress 0..1 after each step."""
+    unit embedding `reference` (the face's own). Yields the progress 0..1 after each step.
+
+    Only the part of the photo around the face is read and changed (face_region), so the
+    cost does not grow with the photo's size."""
     import cv2
 
     m, _residual = similarity_transform(five_points(landmarks), ARCFACE_TEMPLATE)
+    x0, y0, x1, y1 = face_region(rgb.shape, m)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return
+    part = rgb[y0:y1, x0:x1]  # a view: the result is written back into `rgb`
+    m = m.copy()
+    m[:, 2] = m[:, 2] + m[:, :2] @ np.array([x0, y0], np.float64)
     mask = face_mask()
-    image = rgb.astype(np.float32)
+    image = part.astype(np.float32)
+    limit: np.ndarray | float = settings.eps
+    if settings.texture:
+        limit = settings.eps * texture_budget(cv2.warpAffine(part, m, (ARCFACE_SIZE, ARCFACE_SIZE),
+                                                             flags=cv2.INTER_LINEAR))
+    step = 0.2 * limit  # ten steps cross the box
     delta = np.zeros((ARCFACE_SIZE, ARCFACE_SIZE, 3), np.float32)
     momentum = np.zeros_like(delta)
-    step = 2.0 * settings.eps / 10.0
     rng = np.random.default_rng(settings.seed)
     ident = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
     full = np.vstack([m, [0.0, 0.0, 1.0]])
     inverse = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
     for k in range(settings.iterations):
-        j = _jitter(rng) if settings.diversity else ident
+        j = _jitter(rng, settings) if settings.diversity else ident
         mk = (np.vstack([j, [0.0, 0.0, 1.0]]) @ full)[:2]
-        crop = cv2.warpAffine(np.clip(image + draw_into(rgb.shape, delta, m), 0, 255), mk, (ARCFACE_SIZE, ARCFACE_SIZE),
-                              flags=cv2.INTER_LINEAR)
+        crop = cv2.warpAffine(np.clip(image + draw_into(part.shape, delta, m), 0, 255), mk,
+                              (ARCFACE_SIZE, ARCFACE_SIZE), flags=cv2.INTER_LINEAR)
         _cos, g = grad(crop, reference)
         g = cv2.warpAffine(g, j, (ARCFACE_SIZE, ARCFACE_SIZE), flags=inverse) * mask
+        if settings.smooth > 0:
+            g = cv2.GaussianBlur(g, (0, 0), settings.smooth)
         momentum += g / (float(np.abs(g).mean()) + 1e-12)
-        delta = np.clip(delta - step * np.sign(momentum), -settings.eps, settings.eps)
+        delta = np.clip(delta - step * np.sign(momentum), -limit, limit)
         yield (k + 1) / settings.iterations
-    rgb[...] = np.clip(np.round(image + draw_into(rgb.shape, delta, m)), 0, 255).astype(np.uint8)
+    part[...] = np.clip(np.round(image + draw_into(part.shape, delta, m)), 0, 255).astype(np.uint8)
