@@ -59,7 +59,11 @@ def test_every_face_is_cloaked_checked_and_written_without_metadata(tmp_path: Pa
     cloaked = cv2.imread(str(out))
     assert cloaked.shape == original.shape  # full size, not the detector's copy
     changed = np.abs(cloaked.astype(int) - original.astype(int)).max(axis=2) > 12
-    assert changed.mean() < 0.02  # a JPEG re-encode plus a mask on the faces, not a new picture
+    assert changed.any()
+    for face in report["faces"]:  # the mask is on the faces; elsewhere only JPEG's re-encoding
+        x, y, w, h = face["box"]
+        changed[max(0, y - h // 4): y + h + h // 4, max(0, x - w // 4): x + w + w // 4] = False
+    assert changed.mean() < 0.002
 
 
 def test_a_photo_without_a_face_writes_nothing_and_exits_4(tmp_path: Path) -> None:

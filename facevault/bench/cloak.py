@@ -63,21 +63,28 @@ def read_pairs(pairs_file: Path, images: Path) -> tuple[list[tuple[Path, Path]],
     return same, list(every)
 
 
-def ssim_psnr(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
-    """SSIM (Wang et al. 2004 on luma, Gaussian sigma 1.5) and PSNR (dB) of two RGB uint8 images."""
+def _ssim(x: np.ndarray, y: np.ndarray) -> float:
     from facevault.vision.imaging import gaussian_blur
 
-    w = np.array([0.299, 0.587, 0.114], np.float64)
-    x, y = a.astype(np.float64) @ w, b.astype(np.float64) @ w
     c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
     mx, my = gaussian_blur(x, 1.5), gaussian_blur(y, 1.5)
     sxx = gaussian_blur(x * x, 1.5) - mx * mx
     syy = gaussian_blur(y * y, 1.5) - my * my
     sxy = gaussian_blur(x * y, 1.5) - mx * my
     s = ((2 * mx * my + c1) * (2 * sxy + c2)) / ((mx * mx + my * my + c1) * (sxx + syy + c2))
+    return float(s.mean())
+
+
+def ssim_psnr(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
+    """SSIM (Wang et al. 2004, Gaussian sigma 1.5) on luma, the mean SSIM of the R, G and B
+    channels (which also sees colour changes), and PSNR (dB) of two RGB uint8 images."""
+    w = np.array([0.299, 0.587, 0.114], np.float64)
+    fa, fb = a.astype(np.float64), b.astype(np.float64)
+    luma = _ssim(fa @ w, fb @ w)
+    rgb = float(np.mean([_ssim(fa[..., c], fb[..., c]) for c in range(3)]))
     mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
     psnr = 99.0 if mse == 0 else 10 * math.log10(255.0 ** 2 / mse)
-    return float(s.mean()), psnr
+    return luma, rgb, psnr
 
 
 def _wilson(k: int, n: int) -> tuple[float, float]:
@@ -126,21 +133,25 @@ class CloakBenchReport:
     held_impostors: int
     held_tar: float | None
     ssim: list[float] = field(default_factory=list)
+    ssim_rgb: list[float] = field(default_factory=list)
     psnr: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
     variants: dict[str, VariantStats] = field(default_factory=lambda: {v: VariantStats() for v in VARIANTS})
     skipped: int = 0  # pairs whose uncloaked photos show no face to either model
+    stand_ins: int = 0  # targeted mode: stand-in identities (0: untargeted)
 
     def as_dict(self) -> dict[str, Any]:
         def med(x: list[float]) -> float | None:
             return float(np.median(x)) if x else None
 
-        return {"strength": self.strength, "pairs": self.pairs, "skipped_pairs": self.skipped,
+        return {"strength": self.strength, "stand_ins": self.stand_ins, "pairs": self.pairs, "skipped_pairs": self.skipped,
                 "photos": self.photos, "identities": self.identities, "gallery": self.gallery,
                 "own_threshold_far_1e3": self.own_threshold, "own_impostor_pairs": self.own_impostors,
                 "heldout_model": self.heldout, "heldout_threshold_far_1e3": self.held_threshold,
                 "heldout_impostor_pairs": self.held_impostors, "heldout_tar_far_1e3": self.held_tar,
                 "face_ssim_median": med(self.ssim), "face_ssim_min": min(self.ssim) if self.ssim else None,
+                "face_ssim_p10": float(np.percentile(self.ssim, 10)) if self.ssim else None,
+                "face_ssim_rgb_median": med(self.ssim_rgb),
                 "face_psnr_median": med(self.psnr), "seconds_per_face_median": med(self.seconds),
                 "variants": {k: v.as_dict() for k, v in self.variants.items()}}
 
@@ -198,8 +209,8 @@ def _nearest_face(faces: list[Any], centre: tuple[float, float]) -> Any:
 
 def run_cloak_bench(data: Path, pairs_file: Path, *, limit: int = 100, strength: str = "default",
                     gallery_size: int | None = None, threshold_photos: int | None = None,
-                    heldout: bool = True, cache_root: Path | None = None, seed: int = 0,
-                    examples: Path | None = None,
+                    heldout: bool = True, cache_root: Path | None = None, seed: int = 0, start: int = 0,
+                    examples: Path | None = None, targets: int = 0,
                     progress: Callable[[str, int, int], None] | None = None) -> CloakBenchReport:
     from facevault.bench.images import ImageEmbedder
     from facevault.services.cloak import CloakTools, cloak_image
@@ -260,7 +271,7 @@ def run_cloak_bench(data: Path, pairs_file: Path, *, limit: int = 100, strength:
 
     usable = [(a, b) for a, b in same if a in own and b in own and (not heldout or b in held)]
     step = max(1, len(usable) // max(1, limit))
-    chosen = usable[::step][:limit]
+    chosen = usable[start::step][:limit]
     report = CloakBenchReport(strength, len(chosen), len(every), len({p.parent.name for p in every}),
                               len(gallery_ids), own_thr, own_imp, NAME if heldout else None,
                               held_thr, held_imp, held_tar)
@@ -268,21 +279,26 @@ def run_cloak_bench(data: Path, pairs_file: Path, *, limit: int = 100, strength:
     policy = DecodePolicy()
     params = ironmask.PRESETS[ironmask.DEFAULT_PRESET]
     tools = CloakTools()
+    towards = None
+    if targets > 0:
+        towards = _stand_ins(pairs_file, images, {p.parent.name for p in every}, targets, tools)
+        report.stand_ins = len(towards)
     try:
         for k, (a, b) in enumerate(chosen):
             say(f"cloaking ({strength})", k, len(chosen))
             original = decode_image(a)
             rgb = original.copy()
             cloaked = drive(cloak_image(rgb, tools, strength=strength, faces="largest", name=a.name,
-                                        seed=seed + k))
+                                        seed=seed + k, towards=towards))
             face, _ref, seconds = cloaked[0]
             report.seconds.append(seconds)
             from facevault.vision.align import ARCFACE_TEMPLATE, five_points, similarity_transform
 
             m, _ = similarity_transform(five_points(face.landmarks), ARCFACE_TEMPLATE)
             x0, y0, x1, y1 = face_region(rgb.shape, m, margin=0.0)
-            s, ps = ssim_psnr(original[y0:y1, x0:x1], rgb[y0:y1, x0:x1])
+            s, s_rgb, ps = ssim_psnr(original[y0:y1, x0:x1], rgb[y0:y1, x0:x1])
             report.ssim.append(s)
+            report.ssim_rgb.append(s_rgb)
             report.psnr.append(ps)
             png = decode_encoded(encode_image(rgb, ".png"))
             h, w = rgb.shape[:2]
@@ -329,6 +345,25 @@ def run_cloak_bench(data: Path, pairs_file: Path, *, limit: int = 100, strength:
     return report
 
 
+def _stand_ins(pairs_file: Path, images: Path, people: set[str], n: int, tools: Any) -> np.ndarray:
+    """Stand-in identities for the targeted mode: the first photo of `n` people of the other
+    LFW pairs file (DevTrain for DevTest and back) who are not among `people`."""
+    from facevault.services.cloak import stand_ins
+
+    other = pairs_file.with_name(pairs_file.name.replace("DevTest", "DevTrain") if "DevTest" in pairs_file.name
+                                 else pairs_file.name.replace("DevTrain", "DevTest"))
+    if other == pairs_file or not other.is_file():
+        raise ValueError(f"--targets needs the other pairs file beside {pairs_file}")
+    _same, photos = read_pairs(other, images)
+    chosen: dict[str, Path] = {}
+    for p in photos:
+        if p.parent.name not in people and p.parent.name not in chosen and p.is_file():
+            chosen[p.parent.name] = p
+        if len(chosen) == n:
+            break
+    return stand_ins(list(chosen.values()), tools)
+
+
 def _write_example(folder: Path, source: Path, before: np.ndarray, after: np.ndarray,
                    box: tuple[int, int, int, int]) -> None:
     """before | after | difference x10 (grey is no change), at 100%, for docs/CLOAK.md."""
@@ -349,9 +384,12 @@ def _rate(k: int, n: int) -> str:
 
 def report_lines(r: CloakBenchReport) -> list[str]:
     d = r.as_dict()
-    out = [f"photo cloak, strength {r.strength}: {r.pairs} same-person pairs "
+    mode = f", targeted toward {r.stand_ins} stand-in identities" if r.stand_ins else ""
+    out = [f"photo cloak, strength {r.strength}{mode}: {r.pairs} same-person pairs "
            f"({r.photos} photos of {r.identities} people for the thresholds)",
-           f"  face-region SSIM median {d['face_ssim_median']:.3f} (lowest {d['face_ssim_min']:.3f}), "
+           f"  face-region SSIM (luma) median {d['face_ssim_median']:.3f} (10th percentile "
+           f"{d['face_ssim_p10']:.3f}, lowest {d['face_ssim_min']:.3f}); RGB-channel SSIM median "
+           f"{d['face_ssim_rgb_median']:.3f}; "
            f"PSNR median {d['face_psnr_median']:.1f} dB, {d['seconds_per_face_median']:.2f} s per face (median)",
            f"  own model FAR-1e-3 cosine threshold {r.own_threshold:.3f} ({r.own_impostors} different-person pairs)"]
     if r.heldout:

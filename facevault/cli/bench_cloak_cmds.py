@@ -27,6 +27,10 @@ def register_bench(bsub: Any) -> None:
                    help="photos for the FAR thresholds (default every photo of the pairs file)")
     p.add_argument("--no-heldout", action="store_true", help="skip the held-out model even if installed")
     p.add_argument("--examples", type=Path, metavar="DIR", help="write before|after|difference pictures here")
+    p.add_argument("--start", type=int, default=0, metavar="K",
+                   help="begin at the K-th usable pair (pairs are taken evenly spaced; default 0)")
+    p.add_argument("--targets", type=int, default=0, metavar="N",
+                   help="targeted mode: pull faces toward N stand-in people of the other pairs file (default 0: untargeted)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", type=Path, metavar="OUT", help="also write the numbers as JSON")
     add_cache_option(p)
@@ -58,7 +62,8 @@ def cmd_cloak_bench(args: argparse.Namespace) -> int:
     for strength in args.strength or ["default"]:
         r = run_cloak_bench(args.data, pairs, limit=args.limit, strength=strength, gallery_size=args.gallery,
                             threshold_photos=args.threshold_photos, heldout=use_heldout,
-                            cache_root=args.embedding_cache, seed=args.seed, examples=args.examples,
+                            cache_root=args.embedding_cache, seed=args.seed, start=args.start,
+                            examples=args.examples, targets=args.targets,
                             progress=progress)
         bar.close()
         print("\n".join(report_lines(r)))

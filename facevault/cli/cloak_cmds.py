@@ -34,6 +34,9 @@ def register(sub: Any) -> None:
                    help="low: least visible; high: strongest (default: default)")
     p.add_argument("--faces", choices=("all", "largest"), default="all",
                    help="cloak every face (default) or only the largest")
+    p.add_argument("--towards", type=Path, action="append", metavar="PHOTO",
+                   help="targeted mode (TIP-IM): pull each face toward the nearest of these faces "
+                        "(repeatable; use faces of people who agreed, or generated faces)")
     p.add_argument("--format", choices=("png", "jpg"), help="output format (default: as the input; PNG for others)")
     p.add_argument("--overwrite", action="store_true", help="replace existing output files (never the input)")
     p.add_argument("--json", action="store_true", help="print one JSON report per photo on stdout")
@@ -71,15 +74,16 @@ def _describe(report: Any) -> str:
 
 
 def cmd_cloak(args: argparse.Namespace) -> int:
-    from facevault.services.cloak import CloakTools, cloak_file
+    from facevault.services.cloak import CloakTools, cloak_file, stand_ins
 
     dests = _outputs(args)
     code = 0
     with CloakTools() as tools:
+        towards = stand_ins(args.towards, tools) if args.towards else None
         for source, dest in zip(args.photos, dests):
             try:
                 report = show(cloak_file(source, dest, tools, strength=args.strength, faces=args.faces,
-                                         overwrite=args.overwrite), "cloak", 1000)
+                                         overwrite=args.overwrite, towards=towards), "cloak", 1000)
             except FaceVaultError as exc:
                 if len(args.photos) == 1:
                     raise

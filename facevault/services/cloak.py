@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 __all__ = ["STRENGTH_NAMES", "OWN_MODEL_THRESHOLD", "CloakTools", "FaceCheck", "PhotoReport",
            "cloak_image", "cloak_file", "check_faces", "default_output", "free_output", "PhotoDone",
-           "cloak_beside", "SUFFIX", "MAX_SIDE"]
+           "cloak_beside", "stand_ins", "choose_stand_in", "SUFFIX", "MAX_SIDE"]
 
 STRENGTH_NAMES = ("low", "default", "high")
 Faces = Literal["all", "largest"]
@@ -145,12 +145,40 @@ def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
     return ix * iy / union if union > 0 else 0.0
 
 
+def stand_ins(photos: list[Path], tools: CloakTools) -> np.ndarray:
+    """(K, D) unit embeddings of the largest face in each photo: identities a cloak may pull
+    faces toward (TIP-IM's targeted mode). Use faces of people who agreed to it, or
+    generated faces. Kept in memory only."""
+    from facevault.vision.sources import decode_image
+
+    rows = []
+    for p in photos:
+        rgb = decode_image(p)
+        found = tools.faces(rgb)
+        if not found:
+            raise NoUsableFaceError(f"no face found in the stand-in photo {p}")
+        rows.append(tools.embedding(rgb, found[0]))
+    return np.stack(rows) if rows else np.zeros((0, 512))
+
+
+def choose_stand_in(reference: np.ndarray, towards: np.ndarray) -> np.ndarray | None:
+    """The stand-in nearest to the face (the easiest to pull it toward: TIP-IM's greedy
+    choice, made once per face), never one that already matches it (the same person)."""
+    if len(towards) == 0:
+        return None
+    scores = towards @ reference
+    scores[scores >= OWN_MODEL_THRESHOLD] = -np.inf
+    best = int(np.argmax(scores))
+    return None if not np.isfinite(scores[best]) else np.asarray(towards[best])
+
+
 def cloak_image(rgb: np.ndarray, tools: CloakTools, *, strength: str = "default", faces: Faces = "all",
-                name: str = "the photo", seed: int | None = None
+                name: str = "the photo", seed: int | None = None, towards: np.ndarray | None = None,
                 ) -> Generator[Progress, None, list[tuple[DetectedFace, np.ndarray, float]]]:
     """Cloak the faces of `rgb` ((H, W, 3) uint8) in place. Returns, per cloaked face, the
     detection, its embedding before the cloak (memory only, for the check) and the seconds
-    it took. NoUsableFaceError when the photo shows no face."""
+    it took. NoUsableFaceError when the photo shows no face. `towards`: stand-in identities
+    (stand_ins) for the targeted mode; none: untargeted."""
     from facevault.vision.cloak import cloak_face
 
     settings = _settings(strength, seed)
@@ -165,7 +193,9 @@ def cloak_image(rgb: np.ndarray, tools: CloakTools, *, strength: str = "default"
     out = []
     for i, (face, reference) in enumerate(before):
         t0 = time.perf_counter()
-        for fraction in cloak_face(rgb, face.landmarks, reference, tools.gradient, settings):  # type: ignore[arg-type]
+        toward = None if towards is None else choose_stand_in(reference, towards)
+        for fraction in cloak_face(rgb, face.landmarks, reference, tools.gradient, settings,  # type: ignore[arg-type]
+                                   toward):
             yield CloakProgress(name, i + 1, len(before), fraction)
         out.append((face, reference, time.perf_counter() - t0))
     return out
@@ -217,8 +247,8 @@ def _check_paths(source: Path, dest: Path, overwrite: bool) -> None:
 
 
 def cloak_file(source: Path, dest: Path, tools: CloakTools, *, strength: str = "default",
-               faces: Faces = "all", overwrite: bool = False,
-               seed: int | None = None) -> Generator[Progress, None, PhotoReport]:
+               faces: Faces = "all", overwrite: bool = False, seed: int | None = None,
+               towards: np.ndarray | None = None) -> Generator[Progress, None, PhotoReport]:
     """Cloak the photo `source` into the new file `dest` (.png or .jpg), then check it."""
     from facevault.vision.cloak import encode_image
     from facevault.vision.sources import decode_image
@@ -228,7 +258,8 @@ def cloak_file(source: Path, dest: Path, tools: CloakTools, *, strength: str = "
         raise SourceError(f"{source}: not a file", hint="Give a JPEG or PNG photo.")
     rgb = decode_image(source, max_side=MAX_SIDE)
     h, w = rgb.shape[:2]
-    cloaked = yield from cloak_image(rgb, tools, strength=strength, faces=faces, name=source.name, seed=seed)
+    cloaked = yield from cloak_image(rgb, tools, strength=strength, faces=faces, name=source.name, seed=seed,
+                                     towards=towards)
     data = encode_image(rgb, dest.suffix)
     checks = check_faces(_decoded(data), cloaked, tools)
     with fsutil.atomic_write(dest, what=f"writing {dest}", replace=overwrite) as out:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -44,16 +44,24 @@ class CloakSettings:
     diversity: bool = True
     seed: int | None = None  # None: a fresh random jitter sequence
     texture: bool = False  # a per-pixel budget that follows the local contrast (see texture_budget)
+    texture_ref: float = 0.0  # > 0: contrast that gets `eps` on every face (0: each face's median)
+    texture_range: tuple[float, float] = (0.5, 2.0)  # the budget's factors are clipped to this
+    luma: float = 1.0  # the budget of the change's brightness part, as a share of the colour budget
     smooth: float = 0.0  # Gaussian sigma (crop pixels) the gradient is smoothed with (0: none)
     flip: bool = False  # input diversity includes a mirror image half the time
     rotate: float = 4.0  # input diversity: the largest rotation, degrees
+    # After `iterations` steps, while the un-jittered crop's cosine to the reference is
+    # still above `target`, go on in rounds of 10 steps, up to `max_iterations` in all.
+    target: float | None = None
+    max_iterations: int = 0
 
 
 # The strengths the CLI and GUI offer (docs/CLOAK.md has what each measured).
+_PERCEPTUAL = CloakSettings(texture=True, texture_ref=12.6, smooth=1.0)
 STRENGTHS: dict[str, CloakSettings] = {
-    "low": CloakSettings(eps=4.0),
-    "default": CloakSettings(eps=6.0),
-    "high": CloakSettings(eps=9.0),
+    "low": replace(_PERCEPTUAL, eps=4.5),
+    "default": replace(_PERCEPTUAL, eps=6.5),
+    "high": replace(_PERCEPTUAL, eps=9.0),
 }
 
 # Output formats by file suffix: pixels only (no EXIF, no thumbnail, no ICC profile, no XMP).
@@ -148,7 +156,8 @@ def decode_encoded(data: bytes) -> np.ndarray:
     return np.ascontiguousarray(img[..., ::-1])
 
 
-def texture_budget(crop: np.ndarray) -> np.ndarray:
+def texture_budget(crop: np.ndarray, ref: float = 0.0,
+                   clip: tuple[float, float] = (0.5, 2.0)) -> np.ndarray:
     """(112, 112, 1) float32 factors for the per-pixel budget: the local contrast of the
     crop's luma (Gaussian sigma 2), sqrt(var + C2/2) with SSIM's C2, over its median on the
     face, clipped to 0.5..2. SSIM's structure term loses about as much for a change of
@@ -160,8 +169,23 @@ def texture_budget(crop: np.ndarray) -> np.ndarray:
     mean = cv2.GaussianBlur(y, (0, 0), 2.0)
     var = np.maximum(cv2.GaussianBlur(y * y, (0, 0), 2.0) - mean * mean, 0.0)
     contrast = np.sqrt(var + 0.5 * (0.03 * 255) ** 2)
-    ref = float(np.median(contrast[face_mask()[..., 0] > 0.5]))
-    out: np.ndarray = np.clip(contrast / ref, 0.5, 2.0)[..., None].astype(np.float32)
+    if ref <= 0.0:
+        ref = float(np.median(contrast[face_mask()[..., 0] > 0.5]))
+    out: np.ndarray = np.clip(contrast / ref, clip[0], clip[1])[..., None].astype(np.float32)
+    return out
+
+
+_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+
+
+def _project(delta: np.ndarray, limit: np.ndarray | float, luma: float) -> np.ndarray:
+    """`delta` inside its budget: each channel within `limit`, and (luma < 1) its brightness
+    part (the luma of the change) within `luma * limit`, the colour part left as it is."""
+    if luma < 1.0:
+        y = delta @ _LUMA
+        y_lim = luma * (limit[..., 0] if isinstance(limit, np.ndarray) else limit)
+        delta = delta + (np.clip(y, -y_lim, y_lim) - y)[..., None]
+    out: np.ndarray = np.clip(delta, -limit, limit)
     return out
 
 
@@ -179,9 +203,13 @@ def _jitter(rng: np.random.Generator, settings: CloakSettings) -> np.ndarray:
 
 
 def cloak_face(rgb: np.ndarray, landmarks: np.ndarray, reference: np.ndarray,
-               grad: CosineGradient, settings: CloakSettings = CloakSettings()) -> Iterator[float]:
+               grad: CosineGradient, settings: CloakSettings = CloakSettings(),
+               toward: np.ndarray | None = None) -> Iterator[float]:
     """Cloak one face of `rgb` ((H, W, 3) uint8, changed in place at the end) away from the
     unit embedding `reference` (the face's own). Yields the progress 0..1 after each step.
+
+    `toward` (a unit embedding of a stand-in identity, TIP-IM's targeted mode): the face is
+    also pulled toward it (the objective is cos(face, reference) - cos(face, toward)).
 
     Only the part of the photo around the face is read and changed (face_region), so the
     cost does not grow with the photo's size."""
@@ -199,24 +227,54 @@ def cloak_face(rgb: np.ndarray, landmarks: np.ndarray, reference: np.ndarray,
     limit: np.ndarray | float = settings.eps
     if settings.texture:
         limit = settings.eps * texture_budget(cv2.warpAffine(part, m, (ARCFACE_SIZE, ARCFACE_SIZE),
-                                                             flags=cv2.INTER_LINEAR))
+                                                             flags=cv2.INTER_LINEAR), settings.texture_ref,
+                                             settings.texture_range)
     step = 0.2 * limit  # ten steps cross the box
     delta = np.zeros((ARCFACE_SIZE, ARCFACE_SIZE, 3), np.float32)
     momentum = np.zeros_like(delta)
     rng = np.random.default_rng(settings.seed)
+    objective = reference if toward is None else np.asarray(reference, np.float32) - np.asarray(toward, np.float32)
     ident = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
     full = np.vstack([m, [0.0, 0.0, 1.0]])
     inverse = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
-    for k in range(settings.iterations):
-        j = _jitter(rng, settings) if settings.diversity else ident
+
+    # A face at least as large as the crop: drawing the mask into the photo and sampling it
+    # back is (up to interpolation) the identity, so the jittered crop is the photo's crop
+    # plus the jittered mask, and the photo is never touched per step (fast on big photos).
+    # A smaller face loses detail in the photo; there the mask goes through the photo.
+    direct = abs(float(np.linalg.det(m[:, :2]))) <= 1.0
+
+    def view(j: np.ndarray) -> np.ndarray:
         mk = (np.vstack([j, [0.0, 0.0, 1.0]]) @ full)[:2]
-        crop = cv2.warpAffine(np.clip(image + draw_into(part.shape, delta, m), 0, 255), mk,
-                              (ARCFACE_SIZE, ARCFACE_SIZE), flags=cv2.INTER_LINEAR)
-        _cos, g = grad(crop, reference)
+        if direct:
+            base = cv2.warpAffine(image, mk, (ARCFACE_SIZE, ARCFACE_SIZE), flags=cv2.INTER_LINEAR)
+            moved = cv2.warpAffine(delta * mask, j, (ARCFACE_SIZE, ARCFACE_SIZE), flags=cv2.INTER_LINEAR)
+            out: np.ndarray = np.clip(base + moved, 0, 255)
+            return out
+        return np.asarray(cv2.warpAffine(np.clip(image + draw_into(part.shape, delta, m), 0, 255), mk,
+                                         (ARCFACE_SIZE, ARCFACE_SIZE), flags=cv2.INTER_LINEAR))
+
+    def step_once(j: np.ndarray) -> None:
+        nonlocal delta
+        crop = view(j)
+        _cos, g = grad(crop, objective)
         g = cv2.warpAffine(g, j, (ARCFACE_SIZE, ARCFACE_SIZE), flags=inverse) * mask
         if settings.smooth > 0:
             g = cv2.GaussianBlur(g, (0, 0), settings.smooth)
-        momentum += g / (float(np.abs(g).mean()) + 1e-12)
-        delta = np.clip(delta - step * np.sign(momentum), -limit, limit)
-        yield (k + 1) / settings.iterations
+        momentum[...] += g / (float(np.abs(g).mean()) + 1e-12)
+        delta = _project(delta - step * np.sign(momentum), limit, settings.luma)
+
+    def clean_cosine() -> float:
+        crop = cv2.warpAffine(np.clip(np.round(image + draw_into(part.shape, delta, m)), 0, 255), m,
+                              (ARCFACE_SIZE, ARCFACE_SIZE), flags=cv2.INTER_LINEAR)
+        return float(grad(crop, reference)[0])
+
+    total = max(settings.iterations, settings.max_iterations if settings.target is not None else 0)
+    k = 0
+    while k < total:
+        if k >= settings.iterations and k % 10 == 0 and clean_cosine() <= float(settings.target or 0.0):
+            break
+        step_once(_jitter(rng, settings) if settings.diversity else ident)
+        k += 1
+        yield min(1.0, k / settings.iterations) if k <= settings.iterations else 1.0
     part[...] = np.clip(np.round(image + draw_into(part.shape, delta, m)), 0, 255).astype(np.uint8)

@@ -5,7 +5,7 @@ the change stays inside its budget and its face region."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -80,3 +80,58 @@ def test_cloaked_photo_no_longer_matches_the_persons_other_photo(tools) -> None:
     change = np.abs(cloaked.astype(np.int16) - photo.astype(np.int16))
     assert change.max() <= 7  # eps 6 in the crop, plus bilinear drawing and rounding
     assert change[:15].max() == 0 and change[-15:].max() == 0  # nothing outside the face region
+
+
+def test_the_default_strength_and_the_targeted_mode_on_a_real_photo(tools) -> None:
+    """The shipped default (texture-shaped, smoothed budget) turns the face away from the
+    person's other photo; pulled toward a stand-in, the face ends nearer the stand-in than
+    the untargeted cloak leaves it."""
+    from facevault.vision.cloak import STRENGTHS
+
+    pipe, grad = tools
+    photo, other = _read(PERSON / "Abdullah_Gul_0013.jpg"), _read(PERSON / "Abdullah_Gul_0014.jpg")
+    stand_in = _embed(pipe, _read(PERSON.parent / "Aaron_Peirsol" / "Aaron_Peirsol_0001.jpg")).embedding
+    obs, ref = _embed(pipe, photo), _embed(pipe, other).embedding
+    settings = replace(STRENGTHS["default"], seed=2)
+    plain, toward = photo.copy(), photo.copy()
+    list(cloak_face(plain, obs.landmarks, obs.embedding, grad, settings))
+    list(cloak_face(toward, obs.landmarks, obs.embedding, grad, settings, stand_in))
+    e_plain, e_toward = _embed(pipe, plain).embedding, _embed(pipe, toward).embedding
+    print(f"\nto the other photo: plain {e_plain @ ref:.3f}, targeted {e_toward @ ref:.3f}; "
+          f"to the stand-in: original {obs.embedding @ stand_in:.3f}, plain {e_plain @ stand_in:.3f}, "
+          f"targeted {e_toward @ stand_in:.3f}")
+    assert e_plain @ ref < 0.2 and e_toward @ ref < 0.2
+    assert e_toward @ stand_in > e_plain @ stand_in + 0.1
+    change = np.abs(plain.astype(np.int16) - photo.astype(np.int16))
+    assert change.max() <= round(6.5 * 2.0) + 1  # the budget's largest factor is 2
+
+
+def test_the_texture_budget_follows_local_contrast() -> None:
+    from facevault.vision.cloak import texture_budget
+
+    crop = np.full((112, 112, 3), 128, np.uint8)
+    crop[:, 56:] = np.random.default_rng(0).integers(0, 256, (112, 56, 3), dtype=np.uint8)  # texture
+    b = texture_budget(crop, 12.6)
+    assert b.shape == (112, 112, 1)
+    assert b[:, :40].max() == pytest.approx(0.5)  # flat: the floor
+    assert b[:, 70:].min() == pytest.approx(2.0)  # busy: the cap
+    relative = texture_budget(crop)  # each face's own median: the same ordering
+    assert relative[:, :40].mean() < relative[:, 70:].mean()
+
+
+def test_a_face_larger_than_the_crop_takes_the_fast_path_and_the_same_view() -> None:
+    """The shortcut for big faces (the mask warped in the crop, not drawn into the photo)
+    sees what the exact way sees: the crop of photo + drawn mask."""
+    import cv2
+
+    from facevault.vision.cloak import draw_into, face_mask
+
+    rng = np.random.default_rng(1)
+    photo = cv2.GaussianBlur(rng.integers(0, 256, (600, 600, 3), dtype=np.uint8), (0, 0), 3)
+    m = np.array([[0.3, 0.05, -60.0], [-0.05, 0.3, -50.0]])  # a face about 370 px wide
+    delta = cv2.GaussianBlur(rng.uniform(-6, 6, (112, 112, 3)).astype(np.float32), (0, 0), 1.0)
+    exact = cv2.warpAffine(np.clip(photo + draw_into(photo.shape, delta, m), 0, 255), m, (112, 112),
+                           flags=cv2.INTER_LINEAR)
+    fast = np.clip(cv2.warpAffine(photo.astype(np.float32), m, (112, 112), flags=cv2.INTER_LINEAR)
+                   + delta * face_mask(), 0, 255)
+    assert np.abs(exact - fast)[8:-8, 8:-8].mean() < 0.3
