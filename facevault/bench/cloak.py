@@ -133,7 +133,7 @@ class CloakBenchReport:
     held_impostors: int
     held_tar: float | None
     ssim: list[float] = field(default_factory=list)
-    ssim_rgb: list[float] = field(default_factory=list)
+    ssim_colour: list[float] = field(default_factory=list)
     psnr: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
     variants: dict[str, VariantStats] = field(default_factory=lambda: {v: VariantStats() for v in VARIANTS})
@@ -151,7 +151,7 @@ class CloakBenchReport:
                 "heldout_impostor_pairs": self.held_impostors, "heldout_tar_far_1e3": self.held_tar,
                 "face_ssim_median": med(self.ssim), "face_ssim_min": min(self.ssim) if self.ssim else None,
                 "face_ssim_p10": float(np.percentile(self.ssim, 10)) if self.ssim else None,
-                "face_ssim_rgb_median": med(self.ssim_rgb),
+                "face_ssim_colour_median": med(self.ssim_colour),
                 "face_psnr_median": med(self.psnr), "seconds_per_face_median": med(self.seconds),
                 "variants": {k: v.as_dict() for k, v in self.variants.items()}}
 
@@ -298,7 +298,7 @@ def run_cloak_bench(data: Path, pairs_file: Path, *, limit: int = 100, strength:
             x0, y0, x1, y1 = face_region(rgb.shape, m, margin=0.0)
             s, s_rgb, ps = ssim_psnr(original[y0:y1, x0:x1], rgb[y0:y1, x0:x1])
             report.ssim.append(s)
-            report.ssim_rgb.append(s_rgb)
+            report.ssim_colour.append(s_rgb)
             report.psnr.append(ps)
             png = decode_encoded(encode_image(rgb, ".png"))
             h, w = rgb.shape[:2]
@@ -389,7 +389,7 @@ def report_lines(r: CloakBenchReport) -> list[str]:
            f"({r.photos} photos of {r.identities} people for the thresholds)",
            f"  face-region SSIM (luma) median {d['face_ssim_median']:.3f} (10th percentile "
            f"{d['face_ssim_p10']:.3f}, lowest {d['face_ssim_min']:.3f}); RGB-channel SSIM median "
-           f"{d['face_ssim_rgb_median']:.3f}; "
+           f"{d['face_ssim_colour_median']:.3f}; "
            f"PSNR median {d['face_psnr_median']:.1f} dB, {d['seconds_per_face_median']:.2f} s per face (median)",
            f"  own model FAR-1e-3 cosine threshold {r.own_threshold:.3f} ({r.own_impostors} different-person pairs)"]
     if r.heldout:

@@ -50,6 +50,7 @@ class CloakSettings:
     smooth: float = 0.0  # Gaussian sigma (crop pixels) the gradient is smoothed with (0: none)
     flip: bool = False  # input diversity includes a mirror image half the time
     rotate: float = 4.0  # input diversity: the largest rotation, degrees
+    blur: float = 0.0  # input diversity: half the steps see the crop blurred, sigma up to this
     # After `iterations` steps, while the un-jittered crop's cosine to the reference is
     # still above `target`, go on in rounds of 10 steps, up to `max_iterations` in all.
     target: float | None = None
@@ -57,7 +58,7 @@ class CloakSettings:
 
 
 # The strengths the CLI and GUI offer (docs/CLOAK.md has what each measured).
-_PERCEPTUAL = CloakSettings(texture=True, texture_ref=12.6, smooth=1.0)
+_PERCEPTUAL = CloakSettings(texture=True, texture_ref=12.6, smooth=1.0, iterations=60)
 STRENGTHS: dict[str, CloakSettings] = {
     "low": replace(_PERCEPTUAL, eps=4.5),
     "default": replace(_PERCEPTUAL, eps=6.5),
@@ -257,7 +258,12 @@ def cloak_face(rgb: np.ndarray, landmarks: np.ndarray, reference: np.ndarray,
     def step_once(j: np.ndarray) -> None:
         nonlocal delta
         crop = view(j)
+        sigma = rng.uniform(0.3, settings.blur) if settings.blur > 0.3 and rng.random() < 0.5 else 0.0
+        if sigma > 0.0:  # a softer, lower-resolution view; the blur is its own adjoint
+            crop = cv2.GaussianBlur(crop, (0, 0), sigma)
         _cos, g = grad(crop, objective)
+        if sigma > 0.0:
+            g = cv2.GaussianBlur(g, (0, 0), sigma)
         g = cv2.warpAffine(g, j, (ARCFACE_SIZE, ARCFACE_SIZE), flags=inverse) * mask
         if settings.smooth > 0:
             g = cv2.GaussianBlur(g, (0, 0), settings.smooth)
