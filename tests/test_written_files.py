@@ -177,6 +177,19 @@ def bench_embeddings(tmp: Path) -> list[Path]:
     return _under(tmp / "cache")
 
 
+def cloaked_photos(tmp: Path) -> list[Path]:
+    import shutil
+
+    from facevault import paths
+
+    photo = Path(__file__).resolve().parents[2] / "shared" / "data" / "photos" / "id01" / "img1.jpg"
+    if not photo.is_file() or not (paths.models_dir() / "fr_feature.onnx").is_file():
+        pytest.skip("needs ../shared/data/photos and the models")
+    shutil.copyfile(photo, tmp / "me.jpg")
+    assert main(["cloak", str(tmp / "me.jpg"), "--strength", "low"]) == 0
+    return [tmp / "me-cloaked.jpg"]
+
+
 PRODUCERS: dict[str, Callable[..., list[Path]]] = {
     "vault folder": vault_folder,
     "vault files": vault_files,
@@ -184,6 +197,7 @@ PRODUCERS: dict[str, Callable[..., list[Path]]] = {
     "files the app opens": opened_by_the_app,
     "recovery and pairing codes you save": saved_codes,
     "single encrypted files and identities": single_files,
+    "cloaked photos": cloaked_photos,
     "what this computer remembers of each vault": remembered,
     "settings, recent vaults, registered models": settings,
     "which model files were verified (sizes and sha256, to skip re-hashing)": verified_models,
