@@ -1,18 +1,19 @@
-"""A first photo cloak (issue 16, not finished): an identity mask crafted in the aligned
-112x112 face and drawn back into the photo.
+"""The photo cloak (issue 16): an identity mask crafted in the aligned 112x112 face and
+drawn back into the photo.
 
 Role: for one face of a photo, given its 478 landmarks, find a perturbation of the aligned
 crop that turns the face model's embedding away from the face's own (untargeted MI-FGSM:
-momentum on L1-normalised gradients, signed steps, an L-inf box of `eps` grey levels in the
-crop), under input diversity (a random small rotation, scale and shift of the crop per
-step, so the mask does not rely on one exact alignment), limited to a feathered ellipse
-over the face. The perturbation is warped back into the photo with the inverse of the
-alignment, so on a face larger than 112 px it is a smooth, upsampled mask. Gradients come
-from vision.backward (the model's backward pass as an ONNX graph, no torch).
+momentum on L1-normalised gradients, signed steps), or also toward a stand-in identity
+(TIP-IM's targeted mode), under input diversity (a random small rotation, scale and shift
+of the crop per step), inside a per-pixel budget that follows local contrast
+(texture_budget), with a smoothed gradient, limited to a feathered ellipse over the face.
+The perturbation is warped back into the photo with the inverse of the alignment, so on a
+face larger than 112 px it is a smooth, upsampled mask. Gradients come from vision.backward
+(the model's backward pass as an ONNX graph, no torch). `STRENGTHS` are the settings the
+CLI and GUI offer; docs/CLOAK.md has what they measured and how they were chosen.
 
-What is measured (LFW DevTest same-person pairs, 250 px photos, re-detected after the
-cloak, one run): see docs/CLOAK.md. Not done yet: the CLI, the GUI dialog, the benchmark
-command, a perceptual budget, targeted (TIP-IM) mode and an ensemble of surrogates.
+Also here: finding faces in a photo of any size (`find_faces`) and writing pixels-only
+PNG/JPEG bytes (`encode_image`), for services.cloak.
 
 May import: stdlib, numpy, cv2, facevault.vision.
 """
