@@ -56,3 +56,17 @@ def test_bench_cloak_runs_and_reports(tmp_path: Path) -> None:
     assert v["png"]["ironmask_opens"] == 0 and v["png"]["own_verification_fails"] == 2
     assert v["original"]["own_cosine_median"] > v["png"]["own_cosine_median"] + 0.4
     assert len(list((tmp_path / "ex").glob("*.png"))) == 2
+
+
+def test_the_held_out_model_is_checked_before_it_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from facevault.bench import heldout
+    from facevault.errors import ModelError
+
+    fake = tmp_path / "dlib_face_recognition_resnet_model_v1.dat"
+    fake.write_bytes(b"not the model")
+    with pytest.raises(ModelError, match="sha256"):
+        heldout._checked(str(fake))
+    monkeypatch.setattr(heldout, "available", lambda: False)
+    with pytest.raises(ModelError, match="not installed") as err:
+        heldout.HeldOutModel()
+    assert "face-recognition-models" in (err.value.hint or "")
