@@ -94,6 +94,9 @@ def cmd_cloak(args: argparse.Namespace) -> int:
             if args.json:
                 print(json.dumps(report.as_dict()))
             err(_describe(report))
+            if report.maybe_more:
+                err(f"warning: {source.name} has at least {len(report.faces)} faces, as many as FaceVault looks "
+                    "for: there may be more that were not cloaked. Crop the photo into parts and cloak each.")
             for i, f in enumerate(report.faces, 1):
                 if not f.protected:
                     err(f"warning: face {i} of {source.name} is still recognised by FaceVault's own model "

@@ -58,7 +58,9 @@ def _summary(report: PhotoReport) -> str:
     faces = "1 face" if n == 1 else f"{n} faces"
     state = "all protected against FaceVault's own model" if report.all_protected else \
         "NOT all protected: try High"
-    return f"{faces}, {state}; saved as {report.output.name if report.output else '?'}"
+    more = "; there may be more faces than were found: crop the photo and cloak the parts" \
+        if report.maybe_more else ""
+    return f"{faces}, {state}; saved as {report.output.name if report.output else '?'}{more}"
 
 
 class CloakDialog(QDialog):

@@ -41,12 +41,13 @@ if TYPE_CHECKING:
 
 __all__ = ["STRENGTH_NAMES", "OWN_MODEL_THRESHOLD", "CloakTools", "FaceCheck", "PhotoReport",
            "cloak_image", "cloak_file", "check_faces", "default_output", "free_output", "PhotoDone",
-           "cloak_beside", "stand_ins", "choose_stand_in", "SUFFIX", "MAX_SIDE"]
+           "cloak_beside", "stand_ins", "choose_stand_in", "SUFFIX", "MAX_SIDE", "MAX_FACES"]
 
 STRENGTH_NAMES = ("low", "default", "high")
 Faces = Literal["all", "largest"]
 SUFFIX = "-cloaked"
 MAX_SIDE = 12000  # a photo with a longer side is cloaked (and written) at this size
+MAX_FACES = 20  # faces looked for per photo; a photo with this many may hold more (reported)
 
 # FaceVault's own model: the cosine at which one in a thousand different-person pairs
 # match (0.341 measured by `facevault bench cloak` on LFW DevTest, 1.2 million pairs; see
@@ -67,7 +68,7 @@ class CloakTools:
         self.embedder: ArcFaceEmbedder = ArcFaceEmbedder.from_entry(entry, threads=threads)
         self.gradient: CosineGradient = CosineGradient.from_entry(entry, threads=threads)
         self.landmarker: FaceLandmarker = FaceLandmarker(modelstore.model_path("landmarker"), video=False,
-                                                         max_faces=20)
+                                                         max_faces=MAX_FACES)
 
     def close(self) -> None:
         self.landmarker.close()
@@ -114,6 +115,7 @@ class PhotoReport:
     size: tuple[int, int]  # width, height
     faces: tuple[FaceCheck, ...] = field(default=())
     strength: str = "default"
+    maybe_more: bool = False  # as many faces as the detector looks for: others may be left uncloaked
 
     @property
     def all_protected(self) -> bool:
@@ -122,6 +124,7 @@ class PhotoReport:
     def as_dict(self) -> dict[str, object]:
         return {"source": str(self.source), "output": str(self.output) if self.output else None,
                 "width": self.size[0], "height": self.size[1], "strength": self.strength,
+                "maybe_more_faces": self.maybe_more,
                 "faces": [{"box": list(f.box), "found_again": f.found_again,
                            "cosine_after": None if f.cosine_after is None else round(f.cosine_after, 4),
                            "opens_vault": f.opens_vault, "protected": f.protected,
@@ -264,7 +267,8 @@ def cloak_file(source: Path, dest: Path, tools: CloakTools, *, strength: str = "
     checks = check_faces(_decoded(data), cloaked, tools)
     with fsutil.atomic_write(dest, what=f"writing {dest}", replace=overwrite) as out:
         out.write(data)
-    return PhotoReport(source, dest, (w, h), checks, strength)
+    return PhotoReport(source, dest, (w, h), checks, strength,
+                       maybe_more=faces == "all" and len(checks) >= MAX_FACES)
 
 
 def _decoded(data: bytes) -> np.ndarray:
