@@ -40,8 +40,9 @@ from facevault.core.facekey import DecodePolicy
 __all__ = ["VARIANTS", "VARIANT_TEXT", "VariantStats", "CloakBenchReport", "run_cloak_bench", "report_lines",
            "ssim_psnr", "read_pairs"]
 
-VARIANTS = ("original", "png", "jpeg75", "half")
+VARIANTS = ("original", "png", "jpeg75", "half", "realigned")
 VARIANT_TEXT = {"original": "uncloaked original", "png": "cloaked, saved as PNG",
+                "realigned": "cloaked, PNG, own model on another alignment (zoom 0.85, 4 px down)",
                 "jpeg75": "cloaked, then JPEG quality 75", "half": "cloaked, then downscaled 2x"}
 
 
@@ -215,7 +216,7 @@ def run_cloak_bench(data: Path, pairs_file: Path, *, limit: int = 100, strength:
     from facevault.bench.images import ImageEmbedder
     from facevault.services.cloak import CloakTools, cloak_image
     from facevault.services.progress import drive
-    from facevault.vision.cloak import decode_encoded, encode_image, face_region
+    from facevault.vision.cloak import decode_encoded, encode_image, face_region, other_alignment
     from facevault.vision.imaging import jpeg_round_trip, resize
     from facevault.vision.sources import decode_image
 
@@ -279,6 +280,7 @@ def run_cloak_bench(data: Path, pairs_file: Path, *, limit: int = 100, strength:
     policy = DecodePolicy()
     params = ironmask.PRESETS[ironmask.DEFAULT_PRESET]
     tools = CloakTools()
+    other = other_alignment()
     towards = None
     if targets > 0:
         towards = _stand_ins(pairs_file, images, {p.parent.name for p in every}, targets, tools)
@@ -303,10 +305,13 @@ def run_cloak_bench(data: Path, pairs_file: Path, *, limit: int = 100, strength:
             png = decode_encoded(encode_image(rgb, ".png"))
             h, w = rgb.shape[:2]
             variants = {"original": (original, 1.0), "png": (png, 1.0), "jpeg75": (jpeg_round_trip(png, 75), 1.0),
-                        "half": (resize(png, (w // 2, h // 2), "area"), 0.5)}
+                        "half": (resize(png, (w // 2, h // 2), "area"), 0.5), "realigned": (png, 1.0)}
             if examples is not None and k < 4:
                 _write_example(examples, a, original, png, (x0, y0, x1, y1))
             helper, codeword = ironmask.enroll(own[b], params)
+            rgb_b = decode_image(b)
+            found_b = tools.faces(rgb_b)
+            realigned_b = tools.embedding(rgb_b, found_b[0], other) if found_b else own[b]
             x, y, bw, bh = face.box
             for name, (pixels, scale) in variants.items():
                 st = report.variants[name]
@@ -316,12 +321,17 @@ def run_cloak_bench(data: Path, pairs_file: Path, *, limit: int = 100, strength:
                     st.own_no_face += 1
                     st.own_fail += 1
                 else:
-                    e = tools.embedding(pixels, found)
-                    cos = float(e @ own[b])
+                    if name == "realigned":  # both photos through the other aligner
+                        e = tools.embedding(pixels, found, other)
+                        cos = float(e @ realigned_b)
+                    else:
+                        e = tools.embedding(pixels, found)
+                        cos = float(e @ own[b])
                     st.own_cos.append(cos)
                     st.own_fail += cos < own_thr
-                    st.vault_opens += codeword in ironmask.decode_candidates(helper, e, policy.list_candidates)
-                if held_model is None or gallery is None or held_thr is None:
+                    if name != "realigned":  # the key was sealed through the usual alignment
+                        st.vault_opens += codeword in ironmask.decode_candidates(helper, e, policy.list_candidates)
+                if held_model is None or gallery is None or held_thr is None or name == "realigned":
                     continue
                 st.held_n += 1
                 d = held_model.describe(pixels)

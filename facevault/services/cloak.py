@@ -84,10 +84,10 @@ class CloakTools:
 
         return find_faces(self.landmarker, rgb)
 
-    def embedding(self, rgb: np.ndarray, face: DetectedFace) -> np.ndarray:
+    def embedding(self, rgb: np.ndarray, face: DetectedFace, template: np.ndarray | None = None) -> np.ndarray:
         from facevault.vision.cloak import aligned_crop
 
-        return np.asarray(self.embedder.embed(aligned_crop(rgb, face.landmarks)), np.float64)
+        return np.asarray(self.embedder.embed(aligned_crop(rgb, face.landmarks, template)), np.float64)
 
 
 @dataclass(frozen=True)

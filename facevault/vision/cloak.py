@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from facevault.vision.landmarks import DetectedFace, FaceLandmarker
 
 __all__ = ["CloakSettings", "STRENGTHS", "face_mask", "draw_into", "face_region", "cloak_face",
-           "encode_image", "OUTPUT_FORMATS", "find_faces", "aligned_crop",
+           "encode_image", "OUTPUT_FORMATS", "find_faces", "aligned_crop", "other_alignment",
            "decode_encoded", "texture_budget"]
 
 
@@ -51,6 +51,8 @@ class CloakSettings:
     smooth: float = 0.0  # Gaussian sigma (crop pixels) the gradient is smoothed with (0: none)
     flip: bool = False  # input diversity includes a mirror image half the time
     rotate: float = 4.0  # input diversity: the largest rotation, degrees
+    scale: float = 0.05  # input diversity: the largest relative change of size
+    shift: float = 3.0  # input diversity: the largest shift, crop pixels
     blur: float = 0.0  # input diversity: half the steps see the crop blurred, sigma up to this
     # After `iterations` steps, while the un-jittered crop's cosine to the reference is
     # still above `target`, go on in rounds of 10 steps, up to `max_iterations` in all.
@@ -126,11 +128,20 @@ def find_faces(landmarker: FaceLandmarker, rgb: np.ndarray, max_side: int = 1920
     return out
 
 
-def aligned_crop(rgb: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
-    """The 112x112 ArcFace crop of the face with these landmarks (as the pipeline aligns it)."""
+def other_alignment(zoom: float = 0.85, shift: tuple[float, float] = (0.0, 4.0)) -> np.ndarray:
+    """The ArcFace template zoomed about the crop's centre and shifted: how another
+    system's aligner might crop the same face (a benchmark view the cloak is not made for)."""
+    centre = np.array([ARCFACE_SIZE / 2, ARCFACE_SIZE / 2], np.float32)
+    out: np.ndarray = ((ARCFACE_TEMPLATE - centre) * zoom + centre + np.asarray(shift, np.float32)).astype(np.float32)
+    return out
+
+
+def aligned_crop(rgb: np.ndarray, landmarks: np.ndarray, template: np.ndarray | None = None) -> np.ndarray:
+    """The 112x112 ArcFace crop of the face with these landmarks (as the pipeline aligns it,
+    or to another `template`)."""
     from facevault.vision.align import warp
 
-    m, _residual = similarity_transform(five_points(landmarks), ARCFACE_TEMPLATE)
+    m, _residual = similarity_transform(five_points(landmarks), ARCFACE_TEMPLATE if template is None else template)
     return warp(rgb, m)
 
 
@@ -194,10 +205,11 @@ def _project(delta: np.ndarray, limit: np.ndarray | float, luma: float) -> np.nd
 def _jitter(rng: np.random.Generator, settings: CloakSettings) -> np.ndarray:
     import cv2
 
-    angle, scale = rng.uniform(-settings.rotate, settings.rotate), rng.uniform(0.95, 1.05)
+    angle = rng.uniform(-settings.rotate, settings.rotate)
+    scale = rng.uniform(1.0 - settings.scale, 1.0 + settings.scale)
     j: np.ndarray = np.asarray(cv2.getRotationMatrix2D((ARCFACE_SIZE / 2, ARCFACE_SIZE / 2), angle, scale),
                                dtype=np.float64)
-    j[:, 2] = j[:, 2] + rng.uniform(-3.0, 3.0, 2)
+    j[:, 2] = j[:, 2] + rng.uniform(-settings.shift, settings.shift, 2)
     if settings.flip and rng.random() < 0.5:
         mirror = np.array([[-1.0, 0.0, ARCFACE_SIZE - 1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
         j = (mirror @ np.vstack([j, [0.0, 0.0, 1.0]]))[:2]
