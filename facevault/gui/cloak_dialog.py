@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QImageReader, QPixmap
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImageReader, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -96,7 +96,7 @@ class CloakDialog(QDialog):
         self.strength.currentIndexChanged.connect(
             lambda _i: self.strength_text.setText(STRENGTH_TEXT[self.strength.currentData()]))
 
-        self.view = QLabel("Add photos to see them here.")
+        self.view = QLabel("Add photos, or drop them on this window, to see them here.")
         self.view.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.view.setAccessibleName("Preview")
         self.scroller = QScrollArea()
@@ -161,6 +161,7 @@ class CloakDialog(QDialog):
         layout.addWidget(self.status)
         layout.addLayout(buttons)
         self.resize(900, 620)
+        self.setAcceptDrops(True)  # photos dropped on the dialog join the list
         self._update_buttons()
 
     # -- photos -------------------------------------------------------------------------
@@ -177,6 +178,17 @@ class CloakDialog(QDialog):
         if self.list.currentRow() < 0 and self.photos:
             self.list.setCurrentRow(0)
         self._update_buttons()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt's name
+        if event.mimeData().hasUrls() and self.task is None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt's name
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        files = [p for p in paths if p.is_file()]
+        if files and self.task is None:
+            event.acceptProposedAction()
+            self.add_photos(files)
 
     def _update_buttons(self) -> None:
         busy = self.task is not None

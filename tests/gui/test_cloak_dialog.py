@@ -76,3 +76,21 @@ def test_cloak_dialog_saves_beside_and_previews(qtbot: Any, ctx: Any, tmp_path: 
     assert not dialog.timer.isActive()
     dialog.zoom.setCurrentIndex(0)
     shot(dialog, "cloak-dialog-done")
+
+
+def test_photos_dropped_on_the_dialog_join_the_list(qtbot: Any, ctx: Any, tmp_path: Path) -> None:
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    from facevault.gui.cloak_dialog import CloakDialog
+
+    face = tmp_path / "gul.jpg"
+    shutil.copyfile(FACE, face)
+    dialog = CloakDialog(ctx)
+    qtbot.addWidget(dialog)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(face)), QUrl.fromLocalFile(str(tmp_path))])  # a folder is ignored
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    dialog.dropEvent(event)
+    assert dialog.photos == [face] and dialog.list.count() == 1 and dialog.go.isEnabled()
