@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from facevault.gui.dialogs import message_of
-from facevault.services.cloak import PhotoDone, PhotoReport, cloak_beside
+from facevault.services.cloak import STRENGTH_NAMES, PhotoDone, PhotoReport, cloak_beside
 from facevault.services.progress import CloakProgress
 
 __all__ = ["CloakDialog", "STRENGTH_TEXT"]
@@ -72,6 +72,7 @@ class CloakDialog(QDialog):
         self.results: dict[int, PhotoReport] = {}
         self.failures: dict[int, str] = {}
         self.task: Any = None
+        self.rows: list[int] = []  # the list rows of the running task's photos, in its order
 
         intro = QLabel("Cloak the faces in photos before you share them, so face recognition does "
                        "not match them. Copies are saved beside the originals with “-cloaked” "
@@ -88,7 +89,7 @@ class CloakDialog(QDialog):
         self.add_button.clicked.connect(self.pick)
         self.strength = QComboBox()
         self.strength.setAccessibleName("Strength")
-        for name in ("low", "default", "high"):
+        for name in STRENGTH_NAMES:
             self.strength.addItem(name.capitalize(), name)
         self.strength.setCurrentIndex(1)
         self.strength_text = QLabel(STRENGTH_TEXT["default"])
@@ -252,11 +253,11 @@ class CloakDialog(QDialog):
     def start(self) -> None:
         if self.task is not None or not self.photos:
             return
-        todo = [p for i, p in enumerate(self.photos) if i not in self.results]
+        self.rows = [i for i in range(len(self.photos)) if i not in self.results]  # failed ones try again
+        todo = [self.photos[i] for i in self.rows]
         if not todo:
             self.status.setText("Every photo in the list is cloaked. Add more photos to go on.")
             return
-        self.offset = len(self.photos) - len(todo)
         strength = str(self.strength.currentData())
         self.status.setText("Loading the face models…")
         self.progress.setValue(0)
@@ -269,10 +270,11 @@ class CloakDialog(QDialog):
             self.status.setText(value.text + "…")
             self.progress.setValue(int(1000 * value.fraction))
         elif isinstance(value, PhotoDone):
-            row = self.offset + value.index
+            row = self.rows[value.index]
             item = self.list.item(row)
             if value.report is not None:
                 self.results[row] = value.report
+                self.failures.pop(row, None)
                 ok = "cloaked" if value.report.all_protected else "cloaked, NOT all protected"
                 item.setText(f"{value.source.name} — {ok}")
                 item.setToolTip(_summary(value.report))

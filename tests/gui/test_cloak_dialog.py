@@ -78,6 +78,32 @@ def test_cloak_dialog_saves_beside_and_previews(qtbot: Any, ctx: Any, tmp_path: 
     shot(dialog, "cloak-dialog-done")
 
 
+
+def test_a_second_run_reports_in_the_right_rows(qtbot: Any, ctx: Any, tmp_path: Path) -> None:
+    """A failed photo before a cloaked one, then one more photo: the second run tries the
+    failed one again and reports each photo in its own row; the cloaked one is not redone."""
+    import cv2
+
+    from facevault.gui.cloak_dialog import CloakDialog
+
+    wall, face, late = tmp_path / "wall.png", tmp_path / "gul.jpg", tmp_path / "late.jpg"
+    cv2.imwrite(str(wall), np.full((200, 300, 3), 200, np.uint8))
+    shutil.copyfile(FACE, face)
+    shutil.copyfile(FACE, late)
+    dialog = CloakDialog(ctx)
+    qtbot.addWidget(dialog)
+    dialog.add_photos([wall, face])
+    dialog.go.click()
+    _wait(qtbot, dialog)
+    dialog.add_photos([late])
+    dialog.go.click()
+    _wait(qtbot, dialog)
+    texts = [dialog.list.item(i).text() for i in range(3)]
+    assert texts[0] == "wall.png — not cloaked", texts
+    assert texts[1].startswith("gul.jpg — cloaked") and texts[2].startswith("late.jpg — cloaked"), texts
+    assert (tmp_path / "late-cloaked.jpg").is_file() and not (tmp_path / "gul-cloaked-2.jpg").exists()
+
+
 def test_photos_dropped_on_the_dialog_join_the_list(qtbot: Any, ctx: Any, tmp_path: Path) -> None:
     from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
     from PySide6.QtGui import QDropEvent
