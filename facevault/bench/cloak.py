@@ -216,6 +216,7 @@ def run_cloak_bench(data: Path, pairs_file: Path, *, limit: int = 100, strength:
     from facevault.bench.images import ImageEmbedder
     from facevault.services.cloak import CloakTools, cloak_image
     from facevault.services.progress import drive
+    from facevault.vision.align import ARCFACE_TEMPLATE, five_points, similarity_transform
     from facevault.vision.cloak import decode_encoded, encode_image, face_region, other_alignment
     from facevault.vision.imaging import jpeg_round_trip, resize
     from facevault.vision.sources import decode_image
@@ -294,8 +295,6 @@ def run_cloak_bench(data: Path, pairs_file: Path, *, limit: int = 100, strength:
                                         seed=seed + k, towards=towards))
             face, _ref, seconds = cloaked[0]
             report.seconds.append(seconds)
-            from facevault.vision.align import ARCFACE_TEMPLATE, five_points, similarity_transform
-
             m, _ = similarity_transform(five_points(face.landmarks), ARCFACE_TEMPLATE)
             x0, y0, x1, y1 = face_region(rgb.shape, m, margin=0.0)
             s, s_rgb, ps = ssim_psnr(original[y0:y1, x0:x1], rgb[y0:y1, x0:x1])

@@ -36,6 +36,7 @@ from facevault.services.progress import CloakProgress, Progress
 
 if TYPE_CHECKING:
     from facevault.vision.backward import CosineGradient
+    from facevault.vision.cloak import CloakSettings
     from facevault.vision.embedder import ArcFaceEmbedder
     from facevault.vision.landmarks import DetectedFace, FaceLandmarker
 
@@ -131,21 +132,14 @@ class PhotoReport:
                            "seconds": round(f.seconds, 3)} for f in self.faces]}
 
 
-def _settings(strength: str, seed: int | None) -> object:
+def _settings(strength: str, seed: int | None) -> CloakSettings:
     from dataclasses import replace
 
     from facevault.vision.cloak import STRENGTHS
 
     if strength not in STRENGTHS:
-        raise UsageError(f"unknown strength {strength!r}", hint="choose low, default or high")
+        raise UsageError(f"unknown strength {strength!r}", hint="choose " + ", ".join(STRENGTH_NAMES))
     return replace(STRENGTHS[strength], seed=seed)
-
-
-def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
-    ix = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    iy = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    union = a[2] * a[3] + b[2] * b[3] - ix * iy
-    return ix * iy / union if union > 0 else 0.0
 
 
 def stand_ins(photos: list[Path], tools: CloakTools) -> np.ndarray:
@@ -197,7 +191,7 @@ def cloak_image(rgb: np.ndarray, tools: CloakTools, *, strength: str = "default"
     for i, (face, reference) in enumerate(before):
         t0 = time.perf_counter()
         toward = None if towards is None else choose_stand_in(reference, towards)
-        for fraction in cloak_face(rgb, face.landmarks, reference, tools.gradient, settings,  # type: ignore[arg-type]
+        for fraction in cloak_face(rgb, face.landmarks, reference, tools.gradient, settings,
                                    toward):
             yield CloakProgress(name, i + 1, len(before), fraction)
         out.append((face, reference, time.perf_counter() - t0))
@@ -207,13 +201,15 @@ def cloak_image(rgb: np.ndarray, tools: CloakTools, *, strength: str = "default"
 def check_faces(pixels: np.ndarray, cloaked: list[tuple[DetectedFace, np.ndarray, float]],
                 tools: CloakTools) -> tuple[FaceCheck, ...]:
     """Find each cloaked face again in `pixels` (as written) and test it (FaceCheck)."""
+    from facevault.vision.landmarks import box_iou
+
     again = tools.faces(pixels)
     policy = DecodePolicy()
     params = ironmask.PRESETS[ironmask.DEFAULT_PRESET]
     checks = []
     for face, reference, seconds in cloaked:
-        match = max(again, key=lambda g: _iou(g.box, face.box), default=None)
-        if match is None or _iou(match.box, face.box) < 0.3:
+        match = max(again, key=lambda g: box_iou(g.box, face.box), default=None)
+        if match is None or box_iou(match.box, face.box) < 0.3:
             checks.append(FaceCheck(face.box, False, None, False, seconds))
             continue
         after = tools.embedding(pixels, match)

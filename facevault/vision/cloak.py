@@ -47,17 +47,10 @@ class CloakSettings:
     texture: bool = False  # a per-pixel budget that follows the local contrast (see texture_budget)
     texture_ref: float = 0.0  # > 0: contrast that gets `eps` on every face (0: each face's median)
     texture_range: tuple[float, float] = (0.5, 2.0)  # the budget's factors are clipped to this
-    luma: float = 1.0  # the budget of the change's brightness part, as a share of the colour budget
     smooth: float = 0.0  # Gaussian sigma (crop pixels) the gradient is smoothed with (0: none)
-    flip: bool = False  # input diversity includes a mirror image half the time
     rotate: float = 4.0  # input diversity: the largest rotation, degrees
     scale: float = 0.05  # input diversity: the largest relative change of size
     shift: float = 3.0  # input diversity: the largest shift, crop pixels
-    blur: float = 0.0  # input diversity: half the steps see the crop blurred, sigma up to this
-    # After `iterations` steps, while the un-jittered crop's cosine to the reference is
-    # still above `target`, go on in rounds of 10 steps, up to `max_iterations` in all.
-    target: float | None = None
-    max_iterations: int = 0
 
 
 # The strengths the CLI and GUI offer (docs/CLOAK.md has what each measured).
@@ -172,8 +165,8 @@ def decode_encoded(data: bytes) -> np.ndarray:
 def texture_budget(crop: np.ndarray, ref: float = 0.0,
                    clip: tuple[float, float] = (0.5, 2.0)) -> np.ndarray:
     """(112, 112, 1) float32 factors for the per-pixel budget: the local contrast of the
-    crop's luma (Gaussian sigma 2), sqrt(var + C2/2) with SSIM's C2, over its median on the
-    face, clipped to 0.5..2. SSIM's structure term loses about as much for a change of
+    crop's luma (Gaussian sigma 2), sqrt(var + C2/2) with SSIM's C2, over `ref` (0: its
+    median on this face), clipped to `clip`. SSIM's structure term loses about as much for a change of
     that size anywhere, and a change hides better in texture (hair, brows, edges) than on
     smooth skin."""
     import cv2
@@ -188,20 +181,6 @@ def texture_budget(crop: np.ndarray, ref: float = 0.0,
     return out
 
 
-_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
-
-
-def _project(delta: np.ndarray, limit: np.ndarray | float, luma: float) -> np.ndarray:
-    """`delta` inside its budget: each channel within `limit`, and (luma < 1) its brightness
-    part (the luma of the change) within `luma * limit`, the colour part left as it is."""
-    if luma < 1.0:
-        y = delta @ _LUMA
-        y_lim = luma * (limit[..., 0] if isinstance(limit, np.ndarray) else limit)
-        delta = delta + (np.clip(y, -y_lim, y_lim) - y)[..., None]
-    out: np.ndarray = np.clip(delta, -limit, limit)
-    return out
-
-
 def _jitter(rng: np.random.Generator, settings: CloakSettings) -> np.ndarray:
     import cv2
 
@@ -210,9 +189,6 @@ def _jitter(rng: np.random.Generator, settings: CloakSettings) -> np.ndarray:
     j: np.ndarray = np.asarray(cv2.getRotationMatrix2D((ARCFACE_SIZE / 2, ARCFACE_SIZE / 2), angle, scale),
                                dtype=np.float64)
     j[:, 2] = j[:, 2] + rng.uniform(-settings.shift, settings.shift, 2)
-    if settings.flip and rng.random() < 0.5:
-        mirror = np.array([[-1.0, 0.0, ARCFACE_SIZE - 1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
-        j = (mirror @ np.vstack([j, [0.0, 0.0, 1.0]]))[:2]
     return j
 
 
@@ -270,30 +246,14 @@ def cloak_face(rgb: np.ndarray, landmarks: np.ndarray, reference: np.ndarray,
 
     def step_once(j: np.ndarray) -> None:
         nonlocal delta
-        crop = view(j)
-        sigma = rng.uniform(0.3, settings.blur) if settings.blur > 0.3 and rng.random() < 0.5 else 0.0
-        if sigma > 0.0:  # a softer, lower-resolution view; the blur is its own adjoint
-            crop = cv2.GaussianBlur(crop, (0, 0), sigma)
-        _cos, g = grad(crop, objective)
-        if sigma > 0.0:
-            g = cv2.GaussianBlur(g, (0, 0), sigma)
+        _cos, g = grad(view(j), objective)
         g = cv2.warpAffine(g, j, (ARCFACE_SIZE, ARCFACE_SIZE), flags=inverse) * mask
         if settings.smooth > 0:
             g = cv2.GaussianBlur(g, (0, 0), settings.smooth)
         momentum[...] += g / (float(np.abs(g).mean()) + 1e-12)
-        delta = _project(delta - step * np.sign(momentum), limit, settings.luma)
+        delta = np.clip(delta - step * np.sign(momentum), -limit, limit)
 
-    def clean_cosine() -> float:
-        crop = cv2.warpAffine(np.clip(np.round(image + draw_into(part.shape, delta, m)), 0, 255), m,
-                              (ARCFACE_SIZE, ARCFACE_SIZE), flags=cv2.INTER_LINEAR)
-        return float(grad(crop, reference)[0])
-
-    total = max(settings.iterations, settings.max_iterations if settings.target is not None else 0)
-    k = 0
-    while k < total:
-        if k >= settings.iterations and k % 10 == 0 and clean_cosine() <= float(settings.target or 0.0):
-            break
+    for k in range(settings.iterations):
         step_once(_jitter(rng, settings) if settings.diversity else ident)
-        k += 1
-        yield min(1.0, k / settings.iterations) if k <= settings.iterations else 1.0
+        yield (k + 1) / settings.iterations
     part[...] = np.clip(np.round(image + draw_into(part.shape, delta, m)), 0, 255).astype(np.uint8)

@@ -22,7 +22,7 @@ import numpy as np
 from facevault.errors import Hint, ModelError
 from facevault.vision.native_log import native_stderr_to_log
 
-__all__ = ["DetectedFace", "FaceLandmarker"]
+__all__ = ["DetectedFace", "FaceLandmarker", "box_iou"]
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,8 @@ def _box_of(points: np.ndarray, width: int, height: int) -> tuple[int, int, int,
     return x0, y0, max(0, x1 - x0), max(0, y1 - y0)
 
 
-def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+def box_iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    """Intersection over union of two (x, y, width, height) boxes."""
     ax1, ay1, bx1, by1 = a[0] + a[2], a[1] + a[3], b[0] + b[2], b[1] + b[3]
     iw = max(0, min(ax1, bx1) - max(a[0], b[0]))
     ih = max(0, min(ay1, by1) - max(a[1], b[1]))
@@ -177,7 +178,7 @@ class FaceLandmarker:
                         pts[:, 0] += x0c
                         pts[:, 1] += y0c
                         face = DetectedFace(pts, f.blendshapes, _box_of(pts, w, h))
-                        if all(_iou(face.box, g.box) < 0.3 for g in found):
+                        if all(box_iou(face.box, g.box) < 0.3 for g in found):
                             found.append(face)
             if found:
                 break

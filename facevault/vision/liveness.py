@@ -16,7 +16,8 @@ accomplice for a photo (or the other way round) between the challenge and the ma
 Times come from the caller (`now_ms`, from an injected clock), never from time.time here;
 the side comes from `secrets`. No Qt, no cv2.
 
-May import: stdlib, numpy, facevault.vision.quality (head_pose, pure numpy).
+May import: stdlib, numpy, facevault.vision.quality (head_pose, pure numpy),
+facevault.vision.landmarks (box_iou; mediapipe is loaded only by its FaceLandmarker).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from typing import Protocol
 
 import numpy as np
 
+from facevault.vision.landmarks import box_iou
 from facevault.vision.quality import head_pose
 
 __all__ = [
@@ -151,14 +153,6 @@ def yaw_of(landmarks: np.ndarray | None) -> float | None:
         return None
     yaw, _ = head_pose(landmarks)
     return yaw
-
-
-def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
-    iw = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    ih = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    inter = iw * ih
-    union = a[2] * a[3] + b[2] * b[3] - inter
-    return inter / union if union > 0 else 0.0
 
 
 class Challenge:
@@ -349,7 +343,7 @@ class Challenge:
         side_ratio = math.sqrt((box[2] * box[3]) / (prev[2] * prev[3]))
         if not (1 / s.max_size_change <= side_ratio <= s.max_size_change):
             return False
-        if _iou(prev, box) >= s.min_iou:
+        if box_iou(prev, box) >= s.min_iou:
             return True
         pc = (prev[0] + prev[2] / 2, prev[1] + prev[3] / 2)
         bc = (box[0] + box[2] / 2, box[1] + box[3] / 2)
