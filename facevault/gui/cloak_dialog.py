@@ -120,6 +120,7 @@ class CloakDialog(QDialog):
             self.zoom.addItem(text, factor)
         self.zoom.currentIndexChanged.connect(lambda _i: self._zoomed())
         self.which = QLabel("")
+        self.which.setMinimumWidth(self.which.fontMetrics().horizontalAdvance("Original") + 12)
         self.details = QLabel("")
         self.details.setWordWrap(True)
         self.details.setAccessibleName("About this photo")
