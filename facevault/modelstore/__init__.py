@@ -12,7 +12,8 @@ May import: stdlib, facevault.core.fsutil, facevault.errors, facevault.paths.
 
 from __future__ import annotations
 
-from facevault.modelstore.check import default_embedder_name, embedder_entry, model_path, verify
+from facevault.modelstore.check import (default_embedder_name, embedder_entry, model_path,
+                                        surrogate_entries, verify)
 from facevault.modelstore.fetch import install
 from facevault.modelstore.manifest import (
     Manifest,
@@ -33,6 +34,7 @@ __all__ = [
     "load_manifest",
     "model_path",
     "embedder_entry",
+    "surrogate_entries",
     "default_embedder_name",
     "all_entries",
     "install",

@@ -20,7 +20,7 @@ from facevault import paths
 from facevault.errors import Hint, ModelError, StorageError, UsageError
 from facevault.modelstore.manifest import ModelEntry, all_entries, load_manifest, _load_user
 
-__all__ = ["model_path", "embedder_entry", "default_embedder_name", "verify", "status",
+__all__ = ["model_path", "embedder_entry", "default_embedder_name", "verify", "surrogate_entries", "status",
            "cache_store", "sha256_of"]
 
 log = logging.getLogger(__name__)
@@ -131,6 +131,12 @@ def embedder_entry(name: str | None = None) -> ModelEntry:
     if entry.role != "embedder":
         raise UsageError(f"{entry.name} is a {entry.role} model, not a face embedder")
     return _checked(entry)
+
+
+def surrogate_entries() -> list[ModelEntry]:
+    """The checked further identity models the photo cloak crafts against (role
+    "surrogate"), in manifest order. ModelError when one is missing or corrupt."""
+    return [_checked(e) for e in load_manifest().models if e.role == "surrogate"]
 
 
 def verify() -> list[tuple[str, str]]:

