@@ -140,12 +140,13 @@ class CloakBenchReport:
     variants: dict[str, VariantStats] = field(default_factory=lambda: {v: VariantStats() for v in VARIANTS})
     skipped: int = 0  # pairs whose uncloaked photos show no face to either model
     stand_ins: int = 0  # targeted mode: stand-in identities (0: untargeted)
+    crafted_with: tuple[str, ...] = ()  # the models the cloak was crafted against
 
     def as_dict(self) -> dict[str, Any]:
         def med(x: list[float]) -> float | None:
             return float(np.median(x)) if x else None
 
-        return {"strength": self.strength, "stand_ins": self.stand_ins, "pairs": self.pairs, "skipped_pairs": self.skipped,
+        return {"strength": self.strength, "crafted_with": list(self.crafted_with), "stand_ins": self.stand_ins, "pairs": self.pairs, "skipped_pairs": self.skipped,
                 "photos": self.photos, "identities": self.identities, "gallery": self.gallery,
                 "own_threshold_far_1e3": self.own_threshold, "own_impostor_pairs": self.own_impostors,
                 "heldout_model": self.heldout, "heldout_threshold_far_1e3": self.held_threshold,
@@ -213,6 +214,7 @@ def run_cloak_bench(data: Path, pairs_file: Path, *, limit: int = 100, strength:
                     heldout: bool = True, cache_root: Path | None = None, seed: int = 0, start: int = 0,
                     examples: Path | None = None, targets: int = 0,
                     progress: Callable[[str, int, int], None] | None = None) -> CloakBenchReport:
+    from facevault import modelstore
     from facevault.bench.images import ImageEmbedder
     from facevault.services.cloak import CloakTools, cloak_image
     from facevault.services.progress import drive
@@ -281,6 +283,8 @@ def run_cloak_bench(data: Path, pairs_file: Path, *, limit: int = 100, strength:
     policy = DecodePolicy()
     params = ironmask.PRESETS[ironmask.DEFAULT_PRESET]
     tools = CloakTools()
+    report.crafted_with = (modelstore.default_embedder_name(),
+                           *(e.name for e in modelstore.surrogate_entries()))
     other = other_alignment()
     towards = None
     if targets > 0:
@@ -400,6 +404,7 @@ def report_lines(r: CloakBenchReport) -> list[str]:
            f"{d['face_ssim_p10']:.3f}, lowest {d['face_ssim_min']:.3f}); RGB-channel SSIM median "
            f"{d['face_ssim_colour_median']:.3f}; "
            f"PSNR median {d['face_psnr_median']:.1f} dB, {d['seconds_per_face_median']:.2f} s per face (median)",
+           f"  crafted against: {', '.join(r.crafted_with) or '-'}",
            f"  own model FAR-1e-3 cosine threshold {r.own_threshold:.3f} ({r.own_impostors} different-person pairs)"]
     if r.heldout:
         out.append(f"  held-out model: {r.heldout}; FAR-1e-3 distance {r.held_threshold:.3f} "

@@ -36,7 +36,7 @@ from facevault.services.progress import CloakProgress, Progress
 
 if TYPE_CHECKING:
     from facevault.vision.backward import CosineGradient
-    from facevault.vision.cloak import CloakSettings
+    from facevault.vision.cloak import CloakSettings, Surrogate
     from facevault.vision.embedder import ArcFaceEmbedder
     from facevault.vision.landmarks import DetectedFace, FaceLandmarker
 
@@ -56,6 +56,15 @@ MAX_FACES = 20  # faces looked for per photo; a photo with this many may hold mo
 OWN_MODEL_THRESHOLD = 0.34
 
 
+def _surrogate(entry: object, threads: int) -> Surrogate:
+    from facevault.vision.backward import CosineGradient
+    from facevault.vision.cloak import Surrogate, crop_template
+
+    gradient = CosineGradient.from_entry(entry, threads=threads)
+    zoom = float(getattr(getattr(entry, "preprocessing", None), "crop_zoom", 1.0))
+    return Surrogate(gradient, crop_template(gradient.input_size, zoom))
+
+
 class CloakTools:
     """The models a cloak needs, loaded once (ModelError when one is missing)."""
 
@@ -70,6 +79,9 @@ class CloakTools:
         self.gradient: CosineGradient = CosineGradient.from_entry(entry, threads=threads)
         self.landmarker: FaceLandmarker = FaceLandmarker(modelstore.model_path("landmarker"), video=False,
                                                          max_faces=MAX_FACES)
+        # the ensemble: every further identity model the manifest ships for the cloak
+        # (never the held-out model the benchmark judges with)
+        self.surrogates: tuple[Surrogate, ...] = tuple(_surrogate(e, threads) for e in modelstore.surrogate_entries())
 
     def close(self) -> None:
         self.landmarker.close()
@@ -192,7 +204,7 @@ def cloak_image(rgb: np.ndarray, tools: CloakTools, *, strength: str = "default"
         t0 = time.perf_counter()
         toward = None if towards is None else choose_stand_in(reference, towards)
         for fraction in cloak_face(rgb, face.landmarks, reference, tools.gradient, settings,
-                                   toward):
+                                   toward, tools.surrogates):
             yield CloakProgress(name, i + 1, len(before), fraction)
         out.append((face, reference, time.perf_counter() - t0))
     return out

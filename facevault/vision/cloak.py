@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CloakSettings", "STRENGTHS", "face_mask", "draw_into", "face_region", "cloak_face",
            "encode_image", "OUTPUT_FORMATS", "find_faces", "aligned_crop", "other_alignment",
-           "decode_encoded", "texture_budget"]
+           "decode_encoded", "texture_budget", "Surrogate", "crop_template"]
 
 
 @dataclass(frozen=True)
@@ -192,14 +192,36 @@ def _jitter(rng: np.random.Generator, settings: CloakSettings) -> np.ndarray:
     return j
 
 
+@dataclass(frozen=True)
+class Surrogate:
+    """A further identity model the cloak crafts against (an ensemble member): its gradient,
+    and the five-point template of its own crop (`gradient.input_size` pixels square)."""
+
+    gradient: CosineGradient
+    template: np.ndarray
+    weight: float = 1.0
+
+
+def crop_template(size: int, zoom: float) -> np.ndarray:
+    """The ArcFace template for a `size`-pixel crop that shows 1/zoom times as much around
+    the face (zoom < 1: a looser crop, as models trained on wider face boxes want)."""
+    centre = ARCFACE_SIZE / 2
+    out: np.ndarray = ((ARCFACE_TEMPLATE - centre) * zoom * size / ARCFACE_SIZE + size / 2).astype(np.float32)
+    return out
+
+
 def cloak_face(rgb: np.ndarray, landmarks: np.ndarray, reference: np.ndarray,
                grad: CosineGradient, settings: CloakSettings = CloakSettings(),
-               toward: np.ndarray | None = None) -> Iterator[float]:
+               toward: np.ndarray | None = None, others: tuple[Surrogate, ...] = ()) -> Iterator[float]:
     """Cloak one face of `rgb` ((H, W, 3) uint8, changed in place at the end) away from the
     unit embedding `reference` (the face's own). Yields the progress 0..1 after each step.
 
     `toward` (a unit embedding of a stand-in identity, TIP-IM's targeted mode): the face is
     also pulled toward it (the objective is cos(face, reference) - cos(face, toward)).
+
+    `others`: further models crafted against at once (an ensemble); each sees the face
+    through its own crop, is turned away from its own embedding of the uncloaked face, and
+    adds its L1-normalised gradient (times its weight) to the momentum.
 
     Only the part of the photo around the face is read and changed (face_region), so the
     cost does not grow with the photo's size."""
@@ -234,23 +256,41 @@ def cloak_face(rgb: np.ndarray, landmarks: np.ndarray, reference: np.ndarray,
     # A smaller face loses detail in the photo; there the mask goes through the photo.
     direct = abs(float(np.linalg.det(m[:, :2]))) <= 1.0
 
-    def view(j: np.ndarray) -> np.ndarray:
+    # every model: (gradient, crop size, 112-crop -> its crop, target, weight)
+    members: list[tuple[CosineGradient, int, np.ndarray, np.ndarray, float]] = [
+        (grad, ARCFACE_SIZE, ident, np.asarray(objective, np.float32), 1.0)]
+
+    def view(j: np.ndarray, size: int = ARCFACE_SIZE) -> np.ndarray:
         mk = (np.vstack([j, [0.0, 0.0, 1.0]]) @ full)[:2]
         if direct:
-            base = cv2.warpAffine(image, mk, (ARCFACE_SIZE, ARCFACE_SIZE), flags=cv2.INTER_LINEAR)
-            moved = cv2.warpAffine(delta * mask, j, (ARCFACE_SIZE, ARCFACE_SIZE), flags=cv2.INTER_LINEAR)
+            base = cv2.warpAffine(image, mk, (size, size), flags=cv2.INTER_LINEAR)
+            moved = cv2.warpAffine(delta * mask, j, (size, size), flags=cv2.INTER_LINEAR)
             out: np.ndarray = np.clip(base + moved, 0, 255)
             return out
         return np.asarray(cv2.warpAffine(np.clip(image + draw_into(part.shape, delta, m), 0, 255), mk,
-                                         (ARCFACE_SIZE, ARCFACE_SIZE), flags=cv2.INTER_LINEAR))
+                                         (size, size), flags=cv2.INTER_LINEAR))
+
+    def chain(a: np.ndarray, j: np.ndarray) -> np.ndarray:
+        out: np.ndarray = (np.vstack([a, [0.0, 0.0, 1.0]]) @ np.vstack([j, [0.0, 0.0, 1.0]]))[:2]
+        return out
+
+    for other in others:
+        a, _res = similarity_transform(ARCFACE_TEMPLATE, np.asarray(other.template, np.float32))
+        size = other.gradient.input_size
+        own = other.gradient.embedding(view(a, size))
+        members.append((other.gradient, size, a, own, float(other.weight)))
 
     def step_once(j: np.ndarray) -> None:
         nonlocal delta
-        _cos, g = grad(view(j), objective)
-        g = cv2.warpAffine(g, j, (ARCFACE_SIZE, ARCFACE_SIZE), flags=inverse) * mask
+        total = np.zeros_like(delta)
+        for model, size, a, target, weight in members:
+            jj = chain(a, j)
+            _cos, g = model(view(jj, size), target)
+            g = cv2.warpAffine(g, jj, (ARCFACE_SIZE, ARCFACE_SIZE), flags=inverse) * mask
+            total += weight * g / (float(np.abs(g).mean()) + 1e-12)
         if settings.smooth > 0:
-            g = cv2.GaussianBlur(g, (0, 0), settings.smooth)
-        momentum[...] += g / (float(np.abs(g).mean()) + 1e-12)
+            total = np.asarray(cv2.GaussianBlur(total, (0, 0), settings.smooth), np.float32)
+        momentum[...] += total / (float(np.abs(total).mean()) + 1e-12)
         delta = np.clip(delta - step * np.sign(momentum), -limit, limit)
 
     for k in range(settings.iterations):
