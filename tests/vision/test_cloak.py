@@ -135,3 +135,35 @@ def test_a_face_larger_than_the_crop_takes_the_fast_path_and_the_same_view() -> 
     fast = np.clip(cv2.warpAffine(photo.astype(np.float32), m, (112, 112), flags=cv2.INTER_LINEAR)
                    + delta * face_mask(), 0, 255)
     assert np.abs(exact - fast)[8:-8, 8:-8].mean() < 0.3
+
+
+@pytest.mark.skipif(not (REPO / "models" / "hse_faceres.onnx").is_file(), reason="the cloak's second model is not installed")
+def test_the_ensemble_also_turns_the_second_model_away(tools) -> None:
+    """Crafted against both models, the face also leaves the second model's match with the
+    person's other photo, which a cloak made against FaceVault's model alone does much less;
+    FaceVault's model is still turned away."""
+    from facevault import modelstore
+    from facevault.services.cloak import _surrogate
+    from facevault.vision.align import five_points, similarity_transform, warp
+    from facevault.vision.cloak import STRENGTHS
+
+    pipe, grad = tools
+    (second,) = [_surrogate(e, 2) for e in modelstore.surrogate_entries()]
+    size = second.gradient.input_size
+
+    def second_view(rgb: np.ndarray) -> np.ndarray:
+        m, _r = similarity_transform(five_points(_embed(pipe, rgb).landmarks), second.template)
+        return second.gradient.embedding(warp(rgb, m, size))
+
+    photo, other = _read(PERSON / "Abdullah_Gul_0013.jpg"), _read(PERSON / "Abdullah_Gul_0014.jpg")
+    obs, ref, ref2 = _embed(pipe, photo), _embed(pipe, other).embedding, second_view(other)
+    settings = replace(STRENGTHS["default"], seed=4, iterations=30)
+    alone, both = photo.copy(), photo.copy()
+    list(cloak_face(alone, obs.landmarks, obs.embedding, grad, settings))
+    list(cloak_face(both, obs.landmarks, obs.embedding, grad, settings, others=(second,)))
+    before2, alone2, both2 = (float(second_view(x) @ ref2) for x in (photo, alone, both))
+    own_both = float(_embed(pipe, both).embedding @ ref)
+    print(f"\nsecond model to the other photo: original {before2:.3f}, own-model cloak {alone2:.3f}, "
+          f"ensemble {both2:.3f}; own model after the ensemble {own_both:.3f}")
+    assert both2 < alone2 - 0.1 and both2 < before2 - 0.2
+    assert own_both < 0.2
