@@ -70,7 +70,7 @@ def test_bundle_layout(built_app) -> None:
     internal = app / "_internal"
     assert (internal / "models" / "manifest.json").is_file()
     assert {p.name for p in (internal / "models").iterdir()} == {
-        "manifest.json", "face_landmarker.task", "fr_feature.onnx", "fr_liveness.onnx"}
+        "manifest.json", "face_landmarker.task", "fr_feature.onnx", "fr_liveness.onnx", "hse_faceres.onnx"}
     assert (internal / "resources" / "facevault.desktop").is_file()
     assert (internal / "mediapipe" / "tasks" / "c" / "libmediapipe.so").is_file()
     assert (internal / "PySide6" / "Qt" / "plugins" / "platforms" / "libqxcb.so").is_file()
