@@ -19,7 +19,7 @@ __all__ = ["register", "cmd_cloak", "CLOAK_LIMITS"]
 
 CLOAK_LIMITS = ("Measured, not promised (docs/CLOAK.md, 100 test photos at the default strength): "
                 "FaceVault's own face model matched none of the cloaked faces, an independent one (not "
-                "used to make the cloak) still matched 13. It does not help with photos already "
+                "used to make the cloak) still matched 4. It does not help with photos already "
                 "shared, and future or hardened face recognition may see through it.")
 
 

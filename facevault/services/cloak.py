@@ -2,17 +2,18 @@
 identity mask (facevault.vision.cloak), the result is written as a new PNG or JPEG that
 holds pixels only, and each face is checked again on the written file.
 
-`CloakTools` loads the landmarker, the embedder and its backward graph once for many
-photos. `cloak_image` cloaks an array (the benchmark and the GUI preview use it);
+`CloakTools` loads the landmarker, the embedder and its backward graph, and the backward
+graphs of the further face models the cloak crafts against (the manifest's "surrogate"
+models), once for many photos. `cloak_image` cloaks an array (the benchmark and the GUI preview use it);
 `cloak_file` reads a photo, cloaks it, writes it atomically (never over the input, never
 through a symlink) and returns a `PhotoReport`. Both are progress generators.
 
 The check after writing (`FaceCheck`): the written file is decoded and searched again, each
 face is embedded by FaceVault's own model and compared with the same face before the cloak
 (`cosine_after`), and a FaceVault key sealed to the face before the cloak (IronMask,
-default preset, the unlock's list decoding) is tried with it (`opens_vault`). This is the
-model the mask was made with, so passing it is necessary, not sufficient: docs/CLOAK.md has
-what other models see.
+default preset, the unlock's list decoding) is tried with it (`opens_vault`). This is one
+of the models the mask was made with, so passing it is necessary, not sufficient:
+docs/CLOAK.md has what a model not used to make it sees.
 
 May import: stdlib, numpy, facevault.core, facevault.errors, facevault.vision (lazily),
 facevault.services.progress.
@@ -117,7 +118,7 @@ class FaceCheck:
 
     @property
     def protected(self) -> bool:
-        """Not recognised by FaceVault's own model (the model the mask was made with)."""
+        """Not recognised by FaceVault's own model (one of the models the mask was made with)."""
         return (not self.opens_vault) and (self.cosine_after is None or self.cosine_after < OWN_MODEL_THRESHOLD)
 
 

@@ -8,8 +8,9 @@ momentum on L1-normalised gradients, signed steps), or also toward a stand-in id
 of the crop per step), inside a per-pixel budget that follows local contrast
 (texture_budget), with a smoothed gradient, limited to a feathered ellipse over the face.
 The perturbation is warped back into the photo with the inverse of the alignment, so on a
-face larger than 112 px it is a smooth, upsampled mask. Gradients come from vision.backward
-(the model's backward pass as an ONNX graph, no torch). `STRENGTHS` are the settings the
+face larger than 112 px it is a smooth, upsampled mask. Further face models (`Surrogate`,
+an ensemble) each see the face through their own crop and add their normalised gradient.
+Gradients come from vision.backward (each model's backward pass as an ONNX graph, no torch). `STRENGTHS` are the settings the
 CLI and GUI offer; docs/CLOAK.md has what they measured and how they were chosen.
 
 Also here: finding faces in a photo of any size (`find_faces`) and writing pixels-only
