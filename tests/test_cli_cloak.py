@@ -105,3 +105,22 @@ def test_several_photos_go_on_past_a_bad_one(tmp_path: Path) -> None:
     assert r.returncode == 4, r.stderr
     assert "truncated" in r.stderr
     assert sorted(p.name for p in folder.iterdir()) == ["a-cloaked.png"]
+
+
+def test_a_missing_second_model_is_a_clear_error_and_writes_nothing(tmp_path: Path) -> None:
+    """An older models folder without the cloak's second face model: exit code 5, the
+    message names the model and the command that installs it, no output file."""
+    if not (REPO / "models" / "hse_faceres.onnx").is_file():
+        pytest.skip("the cloak's second model is not installed")
+    models = tmp_path / "models"
+    models.mkdir()
+    for f in ("manifest.json", "face_landmarker.task", "fr_feature.onnx", "fr_liveness.onnx"):
+        (models / f).symlink_to(REPO / "models" / f)
+    src = tmp_path / "p.jpg"
+    shutil.copyfile(PHOTOS / "id01" / "img1.jpg", src)
+    env = {**os.environ, "FACEVAULT_MODELS_DIR": str(models), "FACEVAULT_CONFIG_DIR": str(tmp_path / "cfg")}
+    r = subprocess.run([sys.executable, "-m", "facevault", "cloak", str(src)], capture_output=True, text=True,
+                       timeout=600, cwd=REPO, env=env)
+    assert r.returncode == 5, r.stderr
+    assert "hse_faceres" in r.stderr and "facevault models install" in r.stderr
+    assert {p.name for p in tmp_path.iterdir()} - {"cfg"} == {"models", "p.jpg"}

@@ -36,6 +36,7 @@ PUBLIC = {
     "facevault.gui.context.AppContext.secret_store": "a factory; the keyring holds the secret",
     "facevault.bench.accuracy.AccuracyReport.probe_mode": "the name of a probe mode",
     "facevault.bench.speed.SpeedReport.frame_size": "a width and a height",
+    "facevault.vision.cloak.Surrogate.template": "the fixed five-point crop template of a model, no face",
 }
 
 
