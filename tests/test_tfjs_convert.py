@@ -61,6 +61,8 @@ def _model(rng: np.random.Generator, size: int = 11) -> tuple[dict[str, object],
         "six": np.array(6.0, np.float32),
         "zero": np.array(0.0, np.float32),
         "dw": rng.normal(0, 0.4, (3, 3, 4, 1)).astype(np.float32),
+        "floor": np.array(-0.5, np.float32),
+        "ceiling": np.array(4.0, np.float32),
         "pads": np.array([[0, 0], [1, 1], [1, 1], [0, 0]], np.int32),
         "w2": rng.normal(0, 0.3, (3, 3, 4, 6)).astype(np.float32),
         "bias2": rng.normal(0, 0.1, 6).astype(np.float32),
@@ -81,7 +83,9 @@ def _model(rng: np.random.Generator, size: int = 11) -> tuple[dict[str, object],
         {"name": "ab", "op": "Abs", "input": ["d1"]},
         {"name": "sb", "op": "Sub", "input": ["d1", "ab"]},  # 2 * min(d1, 0)
         {"name": "res", "op": "AddV2", "input": ["sb", "mx1"]},  # a residual of two tensors
-        {"name": "p", "op": "Pad", "input": ["res", "pads"]},
+        {"name": "lo", "op": "Maximum", "input": ["floor", "res"]},  # max/min with constants (not a ReLU)
+        {"name": "hi", "op": "Minimum", "input": ["lo", "ceiling"]},
+        {"name": "p", "op": "Pad", "input": ["hi", "pads"]},
         {"name": "c2", "op": "_FusedConv2D", "input": ["p", "w2", "bias2"],
          "attr": {**_conv_attrs(2, "VALID"), "fused_ops": {"list": {"s": [base64.b64encode(b).decode()
                                                                             for b in (b"BiasAdd", b"Relu")]}}}},
@@ -89,7 +93,7 @@ def _model(rng: np.random.Generator, size: int = 11) -> tuple[dict[str, object],
         {"name": "out", "op": "MatMul", "input": ["flat", "dense"]},
         {"name": "gap", "op": "Mean", "input": ["c2", "axes"]},
     ]
-    # one shard; w2 stored as float16 (TF.js's weight quantisation), the rest as float32
+    # one shard; w2 stored as float16 and dw as uint8 (TF.js's two weight quantisations), the rest float32
     manifest, blob = [], b""
     for k, v in consts.items():
         entry = {"name": k, "shape": list(v.shape), "dtype": "int32" if v.dtype == np.int32 else "float32"}
@@ -97,6 +101,12 @@ def _model(rng: np.random.Generator, size: int = 11) -> tuple[dict[str, object],
             entry["quantization"] = {"dtype": "float16"}
             consts[k] = v.astype(np.float16).astype(np.float32)
             blob += v.astype("<f2").tobytes()
+        elif k == "dw":
+            lo, scale = float(v.min()), float(v.max() - v.min()) / 255
+            q = np.round((v - lo) / scale).astype(np.uint8)
+            entry["quantization"] = {"dtype": "uint8", "min": lo, "scale": scale}
+            consts[k] = q.astype(np.float32) * np.float32(scale) + np.float32(lo)
+            blob += q.tobytes()
         else:
             blob += v.astype("<i4" if v.dtype == np.int32 else "<f4").tobytes()
         manifest.append(entry)
@@ -110,7 +120,7 @@ def _reference(x: np.ndarray, c: dict[str, np.ndarray]) -> tuple[np.ndarray, np.
     mx1 = np.maximum(np.minimum(np.maximum(a1, 0), 6), 0)
     d1 = _tf_conv(mx1, c["dw"], 1, "SAME", depthwise=True)
     res = (d1 - np.abs(d1)) + mx1
-    p = np.pad(res, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    p = np.pad(np.minimum(np.maximum(c["floor"], res), c["ceiling"]), ((0, 0), (1, 1), (1, 1), (0, 0)))
     c2 = np.maximum(_tf_conv(p, c["w2"], 2, "VALID") + c["bias2"], 0)
     return c2.reshape(1, -1) @ c["dense"], c2.mean(axis=(1, 2))
 
@@ -132,17 +142,18 @@ def test_the_converted_graph_computes_what_tensorflow_would(output: str) -> None
     assert convert_tfjs_graph(model, shards, output=output, input_size=12) == data
 
 
-def test_the_backward_pass_of_a_converted_graph_matches_finite_differences(tmp_path) -> None:
+@pytest.mark.parametrize("output, dim", [("out", 5), ("gap", 6)])
+def test_the_backward_pass_of_a_converted_graph_matches_finite_differences(tmp_path, output: str, dim: int) -> None:
     from facevault.vision.backward import CosineGradient
     from facevault.vision.embedder import EmbedderConstants
 
     rng = np.random.default_rng(5)
     model, shards, _consts = _model(rng, 16)
     path = tmp_path / "small.onnx"
-    path.write_bytes(convert_tfjs_graph(model, shards, output="out", input_size=16))
-    grad = CosineGradient(path, EmbedderConstants(16, "BGR", 127.5, 64.0, 5, "input", "output"), threads=1)
+    path.write_bytes(convert_tfjs_graph(model, shards, output=output, input_size=16))
+    grad = CosineGradient(path, EmbedderConstants(16, "BGR", 127.5, 64.0, dim, "input", "output"), threads=1)
     crop = np.kron(rng.uniform(30, 220, (4, 4, 3)), np.ones((4, 4, 1))).astype(np.float32)
-    target = rng.normal(size=5)
+    target = rng.normal(size=dim)
     target /= np.linalg.norm(target)
     cosine, g = grad(crop, target)
     assert grad.embedding(crop) @ target == pytest.approx(cosine, abs=1e-5)

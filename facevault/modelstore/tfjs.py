@@ -3,8 +3,8 @@
 Role: the photo cloak crafts against more than one identity model (issue 16), and the
 registry packages that carry a second usable face model ship it in TensorFlow.js form.
 This converter handles the operators those CNNs use (convolutions, depthwise
-convolutions, element-wise arithmetic with constants, ReLU/clip, pad, global mean,
-dense layers) and writes an NCHW ONNX graph made only of operators that
+convolutions, element-wise arithmetic with constants, ReLU and ReLU6 as TF writes it
+(relu, minimum, maximum), abs, pad, global mean, flatten, dense layers) and writes an NCHW ONNX graph made only of operators that
 facevault.vision.backward can differentiate. Anything else is refused by name. The
 result is deterministic, so the install step checks its sha256 like any other model.
 No TensorFlow is needed: the weights are read with numpy from the documented
@@ -171,19 +171,15 @@ def convert_tfjs_graph(model_json: JsonObject, shards: dict[str, bytes], *, outp
         return emit("Conv", ins, (1, c_out, oh, ow), kernel_shape=[kh, kw], strides=list(strides),
                     pads=pads, dilations=list(dil), group=group)
 
-    def fused_tail(t: _T, node: dict[str, Any], extra: list[Any]) -> _T:
+    def fused_tail(t: _T, node: dict[str, Any]) -> _T:
         ops = _attr(node, "fused_ops", [])
         rest = ops[1:] if ops and ops[0] == "BiasAdd" else ops
         for op in rest:
-            if op == "Relu":
-                t = emit("Relu", [t.name], t.shape)
-            elif op == "Relu6":
-                t = emit("Clip", [t.name, const(np.array(0, np.float32)), const(np.array(6, np.float32))], t.shape)
-            elif op == "Prelu":
-                alpha = as_nchw_const(extra[1], t)
-                t = emit("PRelu", [t.name, const(alpha)], t.shape)
-            else:
+            if op != "Relu":
                 raise ModelError(f"unsupported fused operation {op}")
+            pre, t = t, emit("Relu", [t.name], t.shape)
+            relu_of[t.name] = pre.name
+            nonneg.add(t.name)
         return t
 
     def value(ref: str) -> _T | np.ndarray:
@@ -215,7 +211,7 @@ def convert_tfjs_graph(model_json: JsonObject, shards: dict[str, bytes], *, outp
             ops = _attr(node, "fused_ops", [])
             bias = np.asarray(args[2]) if ops and ops[0] == "BiasAdd" else None
             t = conv(x, np.asarray(args[1]), node, op.startswith("Fused"), bias)
-            result = fused_tail(t, node, args[2:])
+            result = fused_tail(t, node)
         elif op in ("Add", "AddV2", "BiasAdd", "Sub", "Mul", "Maximum", "Minimum"):
             a, b = args
             onnx_op = {"AddV2": "Add", "BiasAdd": "Add", "Maximum": "Max", "Minimum": "Min"}.get(op, op)
@@ -241,11 +237,6 @@ def convert_tfjs_graph(model_json: JsonObject, shards: dict[str, bytes], *, outp
             assert isinstance(x, _T)
             result = emit("Relu", [x.name], x.shape)
             relu_of[result.name] = x.name
-            nonneg.add(result.name)
-        elif op == "Relu6":
-            assert isinstance(x, _T)
-            result = emit("Clip", [x.name, const(np.array(0, np.float32)), const(np.array(6, np.float32))],
-                          x.shape)
             nonneg.add(result.name)
         elif op == "Abs":
             assert isinstance(x, _T)
@@ -276,16 +267,14 @@ def convert_tfjs_graph(model_json: JsonObject, shards: dict[str, bytes], *, outp
         elif op in ("MatMul", "_FusedMatMul"):
             assert isinstance(x, _T)
             w = np.asarray(args[1], dtype=np.float32)
-            if _attr(node, "transpose_a", False):
-                raise ModelError("transposed dense inputs are not supported")
-            if _attr(node, "transpose_b", False):
-                w = w.T
+            if _attr(node, "transpose_a", False) or _attr(node, "transpose_b", False):
+                raise ModelError("transposed dense layers are not supported")
             result = emit("MatMul", [x.name, const(w)], (1, w.shape[1]))
             if op == "_FusedMatMul":
                 ops = _attr(node, "fused_ops", [])
                 if ops and ops[0] == "BiasAdd":
                     result = emit("Add", [result.name, const(np.asarray(args[2], np.float32))], result.shape)
-                result = fused_tail(result, node, args[2:])
+                result = fused_tail(result, node)
         else:
             raise ModelError(f"the converter does not know the operation {op} ({name})")
         done[name] = result
