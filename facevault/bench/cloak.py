@@ -214,7 +214,6 @@ def run_cloak_bench(data: Path, pairs_file: Path, *, limit: int = 100, strength:
                     heldout: bool = True, cache_root: Path | None = None, seed: int = 0, start: int = 0,
                     examples: Path | None = None, targets: int = 0,
                     progress: Callable[[str, int, int], None] | None = None) -> CloakBenchReport:
-    from facevault import modelstore
     from facevault.bench.images import ImageEmbedder
     from facevault.services.cloak import CloakTools, cloak_image
     from facevault.services.progress import drive
@@ -283,8 +282,7 @@ def run_cloak_bench(data: Path, pairs_file: Path, *, limit: int = 100, strength:
     policy = DecodePolicy()
     params = ironmask.PRESETS[ironmask.DEFAULT_PRESET]
     tools = CloakTools()
-    report.crafted_with = (modelstore.default_embedder_name(),
-                           *(e.name for e in modelstore.surrogate_entries()))
+    report.crafted_with = tools.model_names
     other = other_alignment()
     towards = None
     if targets > 0:

@@ -37,6 +37,7 @@ from facevault.services.progress import CloakProgress, Progress
 
 if TYPE_CHECKING:
     from facevault.vision.backward import CosineGradient
+    from facevault.modelstore import ModelEntry
     from facevault.vision.cloak import CloakSettings, Surrogate
     from facevault.vision.embedder import ArcFaceEmbedder
     from facevault.vision.landmarks import DetectedFace, FaceLandmarker
@@ -57,12 +58,12 @@ MAX_FACES = 20  # faces looked for per photo; a photo with this many may hold mo
 OWN_MODEL_THRESHOLD = 0.34
 
 
-def _surrogate(entry: object, threads: int) -> Surrogate:
+def _surrogate(entry: ModelEntry, threads: int) -> Surrogate:
     from facevault.vision.backward import CosineGradient
     from facevault.vision.cloak import Surrogate, crop_template
 
     gradient = CosineGradient.from_entry(entry, threads=threads)
-    zoom = float(getattr(getattr(entry, "preprocessing", None), "crop_zoom", 1.0))
+    zoom = entry.preprocessing.crop_zoom if entry.preprocessing is not None else 1.0
     return Surrogate(gradient, crop_template(gradient.input_size, zoom))
 
 
@@ -82,7 +83,9 @@ class CloakTools:
                                                          max_faces=MAX_FACES)
         # the ensemble: every further identity model the manifest ships for the cloak
         # (never the held-out model the benchmark judges with)
-        self.surrogates: tuple[Surrogate, ...] = tuple(_surrogate(e, threads) for e in modelstore.surrogate_entries())
+        others = modelstore.surrogate_entries()
+        self.surrogates: tuple[Surrogate, ...] = tuple(_surrogate(e, threads) for e in others)
+        self.model_names: tuple[str, ...] = (entry.name, *(e.name for e in others))  # crafted against
 
     def close(self) -> None:
         self.landmarker.close()

@@ -10,8 +10,8 @@ of the crop per step), inside a per-pixel budget that follows local contrast
 The perturbation is warped back into the photo with the inverse of the alignment, so on a
 face larger than 112 px it is a smooth, upsampled mask. Further face models (`Surrogate`,
 an ensemble) each see the face through their own crop and add their normalised gradient.
-Gradients come from vision.backward (each model's backward pass as an ONNX graph, no torch). `STRENGTHS` are the settings the
-CLI and GUI offer; docs/CLOAK.md has what they measured and how they were chosen.
+Gradients come from vision.backward (each model's backward pass as an ONNX graph, no
+torch). `STRENGTHS` are the settings the CLI and GUI offer; docs/CLOAK.md has what they measured and how they were chosen.
 
 Also here: finding faces in a photo of any size (`find_faces`) and writing pixels-only
 PNG/JPEG bytes (`encode_image`), for services.cloak.
@@ -200,7 +200,6 @@ class Surrogate:
 
     gradient: CosineGradient
     template: np.ndarray
-    weight: float = 1.0
 
 
 def crop_template(size: int, zoom: float) -> np.ndarray:
@@ -222,7 +221,7 @@ def cloak_face(rgb: np.ndarray, landmarks: np.ndarray, reference: np.ndarray,
 
     `others`: further models crafted against at once (an ensemble); each sees the face
     through its own crop, is turned away from its own embedding of the uncloaked face, and
-    adds its L1-normalised gradient (times its weight) to the momentum.
+    adds its L1-normalised gradient to the momentum (each model counts the same).
 
     Only the part of the photo around the face is read and changed (face_region), so the
     cost does not grow with the photo's size."""
@@ -257,9 +256,9 @@ def cloak_face(rgb: np.ndarray, landmarks: np.ndarray, reference: np.ndarray,
     # A smaller face loses detail in the photo; there the mask goes through the photo.
     direct = abs(float(np.linalg.det(m[:, :2]))) <= 1.0
 
-    # every model: (gradient, crop size, 112-crop -> its crop, target, weight)
-    members: list[tuple[CosineGradient, int, np.ndarray, np.ndarray, float]] = [
-        (grad, ARCFACE_SIZE, ident, np.asarray(objective, np.float32), 1.0)]
+    # every model: (gradient, crop size, 112-crop -> its crop, target)
+    members: list[tuple[CosineGradient, int, np.ndarray, np.ndarray]] = [
+        (grad, ARCFACE_SIZE, ident, np.asarray(objective, np.float32))]
 
     def view(j: np.ndarray, size: int = ARCFACE_SIZE) -> np.ndarray:
         mk = (np.vstack([j, [0.0, 0.0, 1.0]]) @ full)[:2]
@@ -279,16 +278,16 @@ def cloak_face(rgb: np.ndarray, landmarks: np.ndarray, reference: np.ndarray,
         a, _res = similarity_transform(ARCFACE_TEMPLATE, np.asarray(other.template, np.float32))
         size = other.gradient.input_size
         own = other.gradient.embedding(view(a, size))
-        members.append((other.gradient, size, a, own, float(other.weight)))
+        members.append((other.gradient, size, a, own))
 
     def step_once(j: np.ndarray) -> None:
         nonlocal delta
         total = np.zeros_like(delta)
-        for model, size, a, target, weight in members:
+        for model, size, a, target in members:
             jj = chain(a, j)
             _cos, g = model(view(jj, size), target)
             g = cv2.warpAffine(g, jj, (ARCFACE_SIZE, ARCFACE_SIZE), flags=inverse) * mask
-            total += weight * g / (float(np.abs(g).mean()) + 1e-12)
+            total += g / (float(np.abs(g).mean()) + 1e-12)
         if settings.smooth > 0:
             total = np.asarray(cv2.GaussianBlur(total, (0, 0), settings.smooth), np.float32)
         momentum[...] += total / (float(np.abs(total).mean()) + 1e-12)
