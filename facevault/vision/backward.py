@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from facevault.errors import Hint, ModelError
-from facevault.vision.embedder import EmbedderConstants, constants_of_entry, cpu_session_options
+from facevault.vision.embedder import EmbedderConstants, constants_of_entry, cpu_session_options, model_bytes
 
 if TYPE_CHECKING:  # pragma: no cover
     import onnx
@@ -258,7 +258,9 @@ class CosineGradient:
         import onnxruntime as ort
 
         try:
-            source = onnx.load(str(model_path))
+            source = onnx.load_from_string(model_bytes(Path(model_path)))
+        except ModelError:
+            raise
         except Exception as exc:  # noqa: BLE001 - any parse error is a bad model file
             raise ModelError(f"cannot read the face model {model_path.name}: {exc}",
                              hint=Hint.INSTALL_MODELS) from exc

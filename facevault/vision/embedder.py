@@ -4,7 +4,8 @@ Role: one class that owns its onnxruntime InferenceSession, the input/output nam
 the preprocessing constants. The constants come from the model manifest (or the user's
 registration), never guessed from the graph; the graph is only checked against them.
 
-May import: stdlib, numpy, facevault.errors; onnxruntime lazily inside the constructor.
+May import: stdlib, numpy, facevault.errors, facevault.vision.weights; onnxruntime lazily
+inside the constructor.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from facevault.errors import Hint, ModelError
 if TYPE_CHECKING:  # pragma: no cover
     import onnxruntime
 
-__all__ = ["EmbedderConstants", "ArcFaceEmbedder", "cpu_session_options", "constants_of_entry"]
+__all__ = ["EmbedderConstants", "ArcFaceEmbedder", "cpu_session_options", "constants_of_entry", "model_bytes"]
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,20 @@ def cpu_session_options(threads: int) -> "onnxruntime.SessionOptions":
     return opts
 
 
+def model_bytes(path: Path) -> bytes:
+    """The model file's bytes as onnxruntime should get them: subnormal weights set to zero
+    (vision.weights: up to 3x faster on Intel CPUs, the same embedding)."""
+    from facevault.vision.weights import without_subnormals
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ModelError(f"cannot read the face model {path.name}: {exc.strerror or exc}",
+                         hint=Hint.INSTALL_MODELS) from None
+    patched, _count = without_subnormals(data)
+    return patched
+
+
 def constants_of_entry(entry: object) -> tuple[Path, EmbedderConstants]:
     """A modelstore.ModelEntry's file and preprocessing constants (ModelError without them)."""
     name = str(getattr(entry, "name", "the model"))
@@ -130,7 +145,7 @@ class ArcFaceEmbedder:
         opts = cpu_session_options(threads)
         try:
             self._session = ort.InferenceSession(
-                str(path), sess_options=opts, providers=["CPUExecutionProvider"]
+                model_bytes(path), sess_options=opts, providers=["CPUExecutionProvider"]
             )
         except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types
             raise ModelError(
