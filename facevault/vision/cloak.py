@@ -34,7 +34,7 @@ from facevault.vision.backward import CosineGradient
 if TYPE_CHECKING:
     from facevault.vision.landmarks import DetectedFace, FaceLandmarker
 
-__all__ = ["CloakSettings", "STRENGTHS", "face_mask", "draw_into", "face_region", "cloak_face",
+__all__ = ["CloakSettings", "STRENGTHS", "face_mask", "oval_mask", "FACE_OVAL", "draw_into", "face_region", "cloak_face",
            "encode_image", "OUTPUT_FORMATS", "find_faces", "aligned_crop", "other_alignment",
            "decode_encoded", "texture_budget", "Surrogate", "crop_template"]
 
@@ -49,6 +49,10 @@ class CloakSettings:
     texture_ref: float = 0.0  # > 0: contrast that gets `eps` on every face (0: each face's median)
     texture_range: tuple[float, float] = (0.5, 2.0)  # the budget's factors are clipped to this
     smooth: float = 0.0  # Gaussian sigma (crop pixels) the gradient is smoothed with (0: none)
+    blur: float = 0.0  # > 0: the change itself is a Gaussian-blurred field of this sigma (crop pixels)
+    chroma: float | None = None  # None: R, G and B each get the budget; a number: the change is
+    # made in YCbCr, brightness gets the budget and the two colour components `chroma` times it
+    region: str = "ellipse"  # where the change may go: "ellipse" (face_mask) or "oval" (oval_mask)
     rotate: float = 4.0  # input diversity: the largest rotation, degrees
     scale: float = 0.05  # input diversity: the largest relative change of size
     shift: float = 3.0  # input diversity: the largest shift, crop pixels
@@ -77,12 +81,37 @@ def face_mask() -> np.ndarray:
     return mask
 
 
-def draw_into(shape: tuple[int, ...], delta: np.ndarray, m: np.ndarray) -> np.ndarray:
-    """A crop-space change `delta` ((112, 112, 3), masked by `face_mask`) as a float32 change
-    of a photo of `shape`, through the inverse of the alignment `m` (photo -> crop)."""
+# MediaPipe's face-oval landmarks (its FACEMESH_FACE_OVAL contour, in order)
+FACE_OVAL = (10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377,
+             152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109)
+
+
+def oval_mask(landmarks: np.ndarray, m: np.ndarray, grow: float = 1.08, feather: float = 4.0) -> np.ndarray:
+    """(112, 112, 1) float32 in 0..1: the face's own outline (MediaPipe's face oval, taken
+    into the crop by `m` and grown by `grow` about its centre), feathered over `feather`
+    crop pixels, inside face_mask. Hair, ears and background stay out, where a change shows
+    as streaks on large faces. A degenerate outline gives face_mask."""
     import cv2
 
-    out: np.ndarray = cv2.warpAffine(delta * face_mask(), m, (shape[1], shape[0]),
+    pts = np.asarray(landmarks, np.float64)[list(FACE_OVAL), :2] @ m[:, :2].T + m[:, 2]
+    centre = pts.mean(axis=0)
+    pts = (pts - centre) * grow + centre
+    canvas = np.zeros((ARCFACE_SIZE, ARCFACE_SIZE), np.float32)
+    cv2.fillPoly(canvas, [np.round(pts * 4).astype(np.int32)], 1.0, lineType=cv2.LINE_AA, shift=2)
+    if canvas.sum() < 0.25 * ARCFACE_SIZE * ARCFACE_SIZE:  # not a face outline (e.g. no landmarks)
+        return face_mask()
+    canvas = cv2.GaussianBlur(canvas, (0, 0), feather / 2)
+    out: np.ndarray = (canvas[..., None] * face_mask()).astype(np.float32)
+    return out
+
+
+def draw_into(shape: tuple[int, ...], delta: np.ndarray, m: np.ndarray,
+              mask: np.ndarray | None = None) -> np.ndarray:
+    """A crop-space change `delta` ((112, 112, 3), masked by `mask`, face_mask by default) as
+    a float32 change of a photo of `shape`, through the inverse of the alignment `m` (photo -> crop)."""
+    import cv2
+
+    out: np.ndarray = cv2.warpAffine(delta * (face_mask() if mask is None else mask), m, (shape[1], shape[0]),
                                      flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
     return out
 
@@ -182,6 +211,11 @@ def texture_budget(crop: np.ndarray, ref: float = 0.0,
     return out
 
 
+# YCbCr (ITU-R BT.601, full range) components to R, G, B: rgb = ycc @ _YCC_TO_RGB
+_YCC_TO_RGB = np.linalg.inv(np.array([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5],
+                                      [0.5, -0.418688, -0.081312]])).T.astype(np.float32)
+
+
 def _jitter(rng: np.random.Generator, settings: CloakSettings) -> np.ndarray:
     import cv2
 
@@ -234,16 +268,39 @@ def cloak_face(rgb: np.ndarray, landmarks: np.ndarray, reference: np.ndarray,
     part = rgb[y0:y1, x0:x1]  # a view: the result is written back into `rgb`
     m = m.copy()
     m[:, 2] = m[:, 2] + m[:, :2] @ np.array([x0, y0], np.float64)
-    mask = face_mask()
+    if settings.region == "oval":  # the landmarks in the part's coordinates, as `m` now takes them
+        mask = oval_mask(np.asarray(landmarks, np.float64)[:, :2] - np.array([x0, y0], np.float64), m)
+    elif settings.region == "ellipse":
+        mask = face_mask()
+    else:
+        raise ValueError(f"unknown cloak region {settings.region!r}")
     image = part.astype(np.float32)
     limit: np.ndarray | float = settings.eps
     if settings.texture:
         limit = settings.eps * texture_budget(cv2.warpAffine(part, m, (ARCFACE_SIZE, ARCFACE_SIZE),
                                                              flags=cv2.INTER_LINEAR), settings.texture_ref,
                                              settings.texture_range)
-    step = 0.2 * limit  # ten steps cross the box
-    delta = np.zeros((ARCFACE_SIZE, ARCFACE_SIZE, 3), np.float32)
-    momentum = np.zeros_like(delta)
+    # what is optimised: the change in R, G, B, or (chroma given) in Y, Cb, Cr, each inside
+    # its own box; `basis` turns it into R, G, B (rows: components)
+    if settings.chroma is None:
+        basis = np.eye(3, dtype=np.float32)
+        box = np.broadcast_to(np.asarray(limit, np.float32), (ARCFACE_SIZE, ARCFACE_SIZE, 3))
+    else:
+        basis = _YCC_TO_RGB
+        factors = np.array([1.0, settings.chroma, settings.chroma], np.float32)
+        box = np.broadcast_to(np.asarray(limit, np.float32), (ARCFACE_SIZE, ARCFACE_SIZE, 1)) * factors
+    step = 0.2 * box  # ten steps cross the box
+    comp = np.zeros((ARCFACE_SIZE, ARCFACE_SIZE, 3), np.float32)
+    momentum = np.zeros_like(comp)
+
+    def to_rgb(c: np.ndarray) -> np.ndarray:
+        """The RGB change of components `c`: blurred (settings.blur), then through `basis`."""
+        if settings.blur > 0:
+            c = cv2.GaussianBlur(c, (0, 0), settings.blur)
+        out: np.ndarray = (c @ basis).astype(np.float32)
+        return out
+
+    delta = to_rgb(comp)
     rng = np.random.default_rng(settings.seed)
     objective = reference if toward is None else np.asarray(reference, np.float32) - np.asarray(toward, np.float32)
     ident = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
@@ -267,7 +324,7 @@ def cloak_face(rgb: np.ndarray, landmarks: np.ndarray, reference: np.ndarray,
             moved = cv2.warpAffine(delta * mask, j, (size, size), flags=cv2.INTER_LINEAR)
             out: np.ndarray = np.clip(base + moved, 0, 255)
             return out
-        return np.asarray(cv2.warpAffine(np.clip(image + draw_into(part.shape, delta, m), 0, 255), mk,
+        return np.asarray(cv2.warpAffine(np.clip(image + draw_into(part.shape, delta, m, mask), 0, 255), mk,
                                          (size, size), flags=cv2.INTER_LINEAR))
 
     def chain(a: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -281,7 +338,7 @@ def cloak_face(rgb: np.ndarray, landmarks: np.ndarray, reference: np.ndarray,
         members.append((other.gradient, size, a, own))
 
     def step_once(j: np.ndarray) -> None:
-        nonlocal delta
+        nonlocal comp, delta
         total = np.zeros_like(delta)
         for model, size, a, target in members:
             jj = chain(a, j)
@@ -290,10 +347,15 @@ def cloak_face(rgb: np.ndarray, landmarks: np.ndarray, reference: np.ndarray,
             total += g / (float(np.abs(g).mean()) + 1e-12)
         if settings.smooth > 0:
             total = np.asarray(cv2.GaussianBlur(total, (0, 0), settings.smooth), np.float32)
+        # back through to_rgb: the transpose of the basis, then the (symmetric) blur
+        total = total @ basis.T
+        if settings.blur > 0:
+            total = np.asarray(cv2.GaussianBlur(total, (0, 0), settings.blur), np.float32)
         momentum[...] += total / (float(np.abs(total).mean()) + 1e-12)
-        delta = np.clip(delta - step * np.sign(momentum), -limit, limit)
+        comp = np.clip(comp - step * np.sign(momentum), -box, box)
+        delta = to_rgb(comp)
 
     for k in range(settings.iterations):
         step_once(_jitter(rng, settings) if settings.diversity else ident)
         yield (k + 1) / settings.iterations
-    part[...] = np.clip(np.round(image + draw_into(part.shape, delta, m)), 0, 255).astype(np.uint8)
+    part[...] = np.clip(np.round(image + draw_into(part.shape, delta, m, mask)), 0, 255).astype(np.uint8)

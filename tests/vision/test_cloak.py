@@ -167,3 +167,87 @@ def test_the_ensemble_also_turns_the_second_model_away(tools) -> None:
           f"ensemble {both2:.3f}; own model after the ensemble {own_both:.3f}")
     assert both2 < alone2 - 0.1 and both2 < before2 - 0.2
     assert own_both < 0.2
+
+
+class _FixedGradient:
+    """A stand-in for CosineGradient: the same gradient field every step (no model needed),
+    so the shape of the change is what the settings make of it."""
+
+    input_size = 112
+
+    def __init__(self, seed: int) -> None:
+        rng = np.random.default_rng(seed)
+        self.g = rng.normal(0, 1, (112, 112, 3)).astype(np.float32)
+
+    def embedding(self, crop: np.ndarray) -> np.ndarray:
+        return np.ones(4, np.float32) / 2
+
+    def __call__(self, crop: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
+        return 0.0, self.g
+
+
+def _flat_face() -> tuple[np.ndarray, np.ndarray]:
+    """A mid-grey 300x300 photo and landmarks that put a 112 px face at its centre."""
+    from facevault.vision.align import ARCFACE_TEMPLATE
+
+    photo = np.full((300, 300, 3), 120, np.uint8)
+    landmarks = np.zeros((478, 3), np.float32)
+    points = ARCFACE_TEMPLATE + 94.0  # the crop's template, shifted into the photo
+    for idx, p in zip(((33, 133), (362, 263), (1,), (61,), (291,)), points):
+        for i in idx:
+            landmarks[i, :2] = p
+    return photo, landmarks
+
+
+@pytest.mark.parametrize("chroma", [0.0, 0.25])
+def test_a_brightness_led_change_keeps_colour_inside_its_smaller_budget(chroma: float) -> None:
+    """chroma=c: the change is made in YCbCr, brightness within the budget, the colour
+    components within c times it (so 0: a grey change, R = G = B); RGB mode lets each
+    channel move on its own, which shows as colour speckles."""
+    photo, landmarks = _flat_face()
+    ycc = np.array([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]])
+    settings = CloakSettings(eps=6.0, iterations=12, diversity=False, seed=0)
+
+    def run(s: CloakSettings) -> np.ndarray:
+        out = photo.copy()
+        list(cloak_face(out, landmarks, np.ones(4, np.float32) / 2, _FixedGradient(5), s))
+        return (out.astype(np.float64) - photo) @ ycc.T  # Y, Cb, Cr of the change
+
+    change = run(replace(settings, chroma=chroma))
+    rgb_mode = run(settings)
+    assert np.abs(change[..., 0]).max() > 5  # brightness uses its budget
+    assert np.abs(change[..., 1:]).max() <= 6.0 * chroma + 1.0  # colour: its share, plus rounding
+    assert np.abs(rgb_mode[..., 1:]).max() > 6.0 * chroma + 3.0  # what RGB mode does to colour
+
+
+def test_a_blurred_change_has_no_pixel_to_pixel_jumps_of_the_whole_budget() -> None:
+    """blur: the change is a smooth field (neighbouring pixels differ by much less than the
+    +-eps jumps a signed step leaves between them)."""
+    photo, landmarks = _flat_face()
+    settings = CloakSettings(eps=6.0, iterations=12, diversity=False, seed=0, chroma=0.0)
+
+    def jumps(s: CloakSettings) -> float:
+        out = photo.copy()
+        list(cloak_face(out, landmarks, np.ones(4, np.float32) / 2, _FixedGradient(6), s))
+        d = out[..., 0].astype(np.float64) - photo[..., 0]
+        return float(np.percentile(np.abs(np.diff(d, axis=1)), 99))
+
+    sharp, smooth = jumps(settings), jumps(replace(settings, blur=1.0))
+    assert sharp >= 9 and smooth <= 0.5 * sharp
+
+
+def test_the_oval_region_follows_the_face_outline(tools) -> None:
+    """region='oval': the change may go over the eyes, nose and mouth but not over the hair
+    and background beside the face, which the ellipse includes; no outline: the ellipse."""
+    from facevault.vision.align import ARCFACE_TEMPLATE, five_points, similarity_transform
+    from facevault.vision.cloak import face_mask, oval_mask
+
+    pipe, _grad = tools
+    obs = _embed(pipe, _read(PERSON / "Abdullah_Gul_0013.jpg"))
+    m, _r = similarity_transform(five_points(obs.landmarks), ARCFACE_TEMPLATE)
+    oval = oval_mask(obs.landmarks, m)[..., 0]
+    for x, y in ARCFACE_TEMPLATE:
+        assert oval[int(round(y)), int(round(x))] > 0.95
+    assert face_mask()[56, 8, 0] > 0.5 and oval[56, 8] < 0.05  # beside the cheek: hair or background
+    assert oval.sum() < 0.9 * face_mask().sum()  # measured 0.86 here
+    np.testing.assert_array_equal(oval_mask(np.zeros((478, 3)), m), face_mask())
