@@ -96,7 +96,7 @@ def oval_mask(landmarks: np.ndarray, m: np.ndarray, grow: float = 1.08, feather:
     pts = np.asarray(landmarks, np.float64)[list(FACE_OVAL), :2] @ m[:, :2].T + m[:, 2]
     centre = pts.mean(axis=0)
     pts = (pts - centre) * grow + centre
-    canvas = np.zeros((ARCFACE_SIZE, ARCFACE_SIZE), np.float32)
+    canvas: np.ndarray = np.zeros((ARCFACE_SIZE, ARCFACE_SIZE), np.float32)
     cv2.fillPoly(canvas, [np.round(pts * 4).astype(np.int32)], 1.0, lineType=cv2.LINE_AA, shift=2)
     if canvas.sum() < 0.25 * ARCFACE_SIZE * ARCFACE_SIZE:  # not a face outline (e.g. no landmarks)
         return face_mask()
