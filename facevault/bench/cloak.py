@@ -4,8 +4,9 @@ LFW-layout folder (docs/CLOAK.md is made from its output).
 For each of N same-person pairs (a, b) of the pairs file, photo a is cloaked as a user
 would cloak it (services.cloak, the largest face), and compared with the uncloaked photo b:
 
-  - cost: SSIM (luma, Gaussian window sigma 1.5) and PSNR over the face's box, seconds
-    per face;
+  - cost: SSIM (luma, Gaussian window sigma 1.5), PSNR and, with the cloak-bench extra,
+    NVIDIA's FLIP (how visible the change is when flipping between the two) over the
+    face's box, seconds per face;
   - FaceVault's own model (the one the mask is made with): same-person verification fails
     when the cosine is below the model's FAR-1e-3 threshold; IronMask: a key sealed to
     photo b (default preset, the unlock's list decoding) opens with photo a or not;
@@ -38,7 +39,7 @@ from facevault.core import fsutil, ironmask
 from facevault.core.facekey import DecodePolicy
 
 __all__ = ["VARIANTS", "VARIANT_TEXT", "VariantStats", "CloakBenchReport", "run_cloak_bench", "report_lines",
-           "ssim_psnr", "read_pairs"]
+           "ssim_psnr", "read_pairs", "flip_error"]
 
 VARIANTS = ("original", "png", "jpeg75", "half", "realigned")
 VARIANT_TEXT = {"original": "uncloaked original", "png": "cloaked, saved as PNG",
@@ -86,6 +87,20 @@ def ssim_psnr(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
     mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
     psnr = 99.0 if mse == 0 else 10 * math.log10(255.0 ** 2 / mse)
     return luma, rgb, psnr
+
+
+def flip_error(a: np.ndarray, b: np.ndarray, ppd: float = 67.0) -> float | None:
+    """Mean FLIP error (Andersson et al. 2020: what a viewer sees when flipping between two
+    pictures; 0 is no visible difference) of two RGB uint8 images at `ppd` pixels per
+    degree (67: a 0.7 m viewing distance from a 24-inch 4K screen at 100%), or None when
+    the flip-evaluator package (the cloak-bench extra) is not installed."""
+    try:
+        import flip_evaluator
+    except ImportError:
+        return None
+    _map, mean, _params = flip_evaluator.evaluate(a.astype(np.float32) / 255, b.astype(np.float32) / 255, "LDR",
+                                                  applyMagma=False, parameters={"ppd": ppd})
+    return float(mean)
 
 
 def _wilson(k: int, n: int) -> tuple[float, float]:
@@ -136,6 +151,7 @@ class CloakBenchReport:
     ssim: list[float] = field(default_factory=list)
     ssim_colour: list[float] = field(default_factory=list)
     psnr: list[float] = field(default_factory=list)
+    flip: list[float] = field(default_factory=list)  # FLIP mean error of the face's box (if installed)
     seconds: list[float] = field(default_factory=list)
     variants: dict[str, VariantStats] = field(default_factory=lambda: {v: VariantStats() for v in VARIANTS})
     skipped: int = 0  # pairs whose uncloaked photos show no face to either model
@@ -154,7 +170,9 @@ class CloakBenchReport:
                 "face_ssim_median": med(self.ssim), "face_ssim_min": min(self.ssim) if self.ssim else None,
                 "face_ssim_p10": float(np.percentile(self.ssim, 10)) if self.ssim else None,
                 "face_ssim_colour_median": med(self.ssim_colour),
-                "face_psnr_median": med(self.psnr), "seconds_per_face_median": med(self.seconds),
+                "face_psnr_median": med(self.psnr), "face_flip_median": med(self.flip),
+                "face_flip_p90": float(np.percentile(self.flip, 90)) if self.flip else None,
+                "seconds_per_face_median": med(self.seconds),
                 "variants": {k: v.as_dict() for k, v in self.variants.items()}}
 
 
@@ -303,6 +321,9 @@ def run_cloak_bench(data: Path, pairs_file: Path, *, limit: int = 100, strength:
             report.ssim.append(s)
             report.ssim_colour.append(s_rgb)
             report.psnr.append(ps)
+            visible = flip_error(original[y0:y1, x0:x1], rgb[y0:y1, x0:x1])
+            if visible is not None:
+                report.flip.append(visible)
             png = decode_encoded(encode_image(rgb, ".png"))
             h, w = rgb.shape[:2]
             variants = {"original": (original, 1.0), "png": (png, 1.0), "jpeg75": (jpeg_round_trip(png, 75), 1.0),
@@ -402,6 +423,9 @@ def report_lines(r: CloakBenchReport) -> list[str]:
            f"{d['face_ssim_p10']:.3f}, lowest {d['face_ssim_min']:.3f}); RGB-channel SSIM median "
            f"{d['face_ssim_colour_median']:.3f}; "
            f"PSNR median {d['face_psnr_median']:.1f} dB, {d['seconds_per_face_median']:.2f} s per face (median)",
+           ("  FLIP (visible difference when flipping, 0 none; 67 px per degree) of the face's box: median "
+            f"{d['face_flip_median']:.3f}, 90th percentile {d['face_flip_p90']:.3f}" if r.flip else
+            "  FLIP: not measured (install the cloak-bench extra)"),
            f"  crafted against: {', '.join(r.crafted_with) or '-'}",
            f"  own model FAR-1e-3 cosine threshold {r.own_threshold:.3f} ({r.own_impostors} different-person pairs)"]
     if r.heldout:

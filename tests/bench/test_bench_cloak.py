@@ -70,3 +70,15 @@ def test_the_held_out_model_is_checked_before_it_is_used(tmp_path: Path, monkeyp
     with pytest.raises(ModelError, match="not installed") as err:
         heldout.HeldOutModel()
     assert "face-recognition-models" in (err.value.hint or "")
+
+
+def test_flip_sees_no_difference_in_the_same_picture_and_more_in_a_larger_change() -> None:
+    from facevault.bench.cloak import flip_error
+
+    pytest.importorskip("flip_evaluator")
+    rng = np.random.default_rng(2)
+    a = np.clip(rng.normal(120, 20, (96, 96, 3)), 0, 255).astype(np.uint8)
+    assert flip_error(a, a) == pytest.approx(0.0, abs=1e-6)
+    noise = rng.choice([-1.0, 1.0], a.shape)
+    small, large = (np.clip(a + k * noise, 0, 255).astype(np.uint8) for k in (2, 8))
+    assert 0 < flip_error(a, small) < flip_error(a, large)  # type: ignore[operator]
