@@ -19,8 +19,9 @@ __all__ = ["register", "cmd_cloak", "CLOAK_LIMITS"]
 
 CLOAK_LIMITS = ("Measured, not promised (docs/CLOAK.md, 100 test photos at the default strength): "
                 "FaceVault's own face model matched none of the cloaked faces, an independent one (not "
-                "used to make the cloak) still matched 4. It does not help with photos already "
-                "shared, and future or hardened face recognition may see through it.")
+                "used to make the cloak) still matched 1 (2-3 after JPEG or halving the size). It does "
+                "not help with photos already shared, and future or hardened face recognition may see "
+                "through it.")
 
 
 def register(sub: Any) -> None:
@@ -32,7 +33,8 @@ def register(sub: Any) -> None:
     p.add_argument("-o", "--output", type=Path, metavar="OUT",
                    help="the new file (one photo) or a folder (default: beside each photo, as NAME-cloaked.EXT)")
     p.add_argument("--strength", choices=("low", "default", "high"), default="default",
-                   help="low: least visible; high: strongest (default: default)")
+                   help="low: least visible, weaker; high: strongest, plainly visible; the default is faint "
+                        "but visible next to the original (default: default)")
     p.add_argument("--faces", choices=("all", "largest"), default="all",
                    help="cloak every face (default) or only the largest")
     p.add_argument("--towards", type=Path, action="append", metavar="PHOTO",

@@ -35,16 +35,16 @@ from facevault.services.progress import CloakProgress
 __all__ = ["CloakDialog", "STRENGTH_TEXT"]
 
 STRENGTH_TEXT = {
-    "low": "Low: the faintest change; an independent face model still matched 30 of 100 cloaked faces, "
-           "FaceVault's own 7.",
-    "default": "Default: a faint texture on smooth skin, visible next to the original; an independent "
-               "face model still matched 4 of 100.",
-    "high": "High: the change is plain to see; an independent face model still matched 1 of 100.",
+    "low": "Low: the faintest change; an independent face model still matched 21 of 100 cloaked faces, "
+           "FaceVault's own 2 (20 after JPEG compression).",
+    "default": "Default: faint darker lines and shading on the face, visible when you flip to the "
+               "original; an independent face model still matched 1 of 100.",
+    "high": "High: the change is plain to see; an independent face model matched none of 100.",
 }
 LIMITS = ("Measured, not promised (docs/CLOAK.md, 100 test photos): FaceVault's own face model matched "
-          "none of the cloaked faces, an independent one (not used to make the cloak) 4 at the default "
-          "strength. It cannot help with photos already shared, and newer or hardened systems may see "
-          "through it.")
+          "none of the cloaked faces, an independent one (not used to make the cloak) 1 at the default "
+          "strength, 2-3 after JPEG compression or halving the size. It cannot help with photos already "
+          "shared, and newer or hardened systems may see through it.")
 ZOOMS = (("Fit", 0.0), ("100%", 1.0), ("200%", 2.0))
 
 
