@@ -36,8 +36,8 @@ from facevault.vision.backward import CosineGradient
 if TYPE_CHECKING:
     from facevault.vision.landmarks import DetectedFace, FaceLandmarker
 
-__all__ = ["CloakSettings", "STRENGTHS", "face_mask", "oval_mask", "FACE_OVAL", "draw_into", "face_region", "cloak_face",
-           "encode_image", "OUTPUT_FORMATS", "find_faces", "aligned_crop", "other_alignment",
+__all__ = ["CloakSettings", "STRENGTHS", "face_mask", "oval_mask", "FACE_OVAL", "draw_into", "face_region",
+           "cloak_face", "encode_image", "OUTPUT_FORMATS", "find_faces", "aligned_crop", "other_alignment",
            "decode_encoded", "texture_budget", "Surrogate", "crop_template"]
 
 
