@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -50,11 +50,10 @@ class CloakSettings:
     texture: bool = False  # a per-pixel budget that follows the local contrast (see texture_budget)
     texture_ref: float = 0.0  # > 0: contrast that gets `eps` on every face (0: each face's median)
     texture_range: tuple[float, float] = (0.5, 2.0)  # the budget's factors are clipped to this
-    smooth: float = 0.0  # Gaussian sigma (crop pixels) the gradient is smoothed with (0: none)
     blur: float = 0.0  # > 0: the change itself is a Gaussian-blurred field of this sigma (crop pixels)
     chroma: float | None = None  # None: R, G and B each get the budget; a number: the change is
     # made in YCbCr, brightness gets the budget and the two colour components `chroma` times it
-    region: str = "ellipse"  # where the change may go: "ellipse" (face_mask) or "oval" (oval_mask)
+    region: Literal["ellipse", "oval"] = "ellipse"  # where the change may go: "ellipse" (face_mask) or "oval" (oval_mask)
     rotate: float = 4.0  # input diversity: the largest rotation, degrees
     scale: float = 0.05  # input diversity: the largest relative change of size
     shift: float = 3.0  # input diversity: the largest shift, crop pixels
@@ -352,8 +351,6 @@ def cloak_face(rgb: np.ndarray, landmarks: np.ndarray, reference: np.ndarray,
             _cos, g = model(view(jj, size), target)
             g = cv2.warpAffine(g, jj, (ARCFACE_SIZE, ARCFACE_SIZE), flags=inverse) * mask
             total += g / (float(np.abs(g).mean()) + 1e-12)
-        if settings.smooth > 0:
-            total = np.asarray(cv2.GaussianBlur(total, (0, 0), settings.smooth), np.float32)
         # back through to_rgb: the transpose of the basis, then the (symmetric) blur
         total = total @ basis.T
         if settings.blur > 0:
