@@ -53,7 +53,8 @@ class CloakSettings:
     blur: float = 0.0  # > 0: the change itself is a Gaussian-blurred field of this sigma (crop pixels)
     chroma: float | None = None  # None: R, G and B each get the budget; a number: the change is
     # made in YCbCr, brightness gets the budget and the two colour components `chroma` times it
-    region: Literal["ellipse", "oval"] = "ellipse"  # where the change may go: "ellipse" (face_mask) or "oval" (oval_mask)
+    region: Literal["ellipse", "oval"] = "ellipse"  # where the change may go: "ellipse" (face_mask)
+    # or "oval" (oval_mask); anything else is refused when the cloak starts
     rotate: float = 4.0  # input diversity: the largest rotation, degrees
     scale: float = 0.05  # input diversity: the largest relative change of size
     shift: float = 3.0  # input diversity: the largest shift, crop pixels

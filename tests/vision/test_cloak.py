@@ -253,3 +253,16 @@ def test_the_oval_region_follows_the_face_outline(tools) -> None:
     assert face_mask()[56, 8, 0] > 0.5 and oval[56, 8] < 0.05  # beside the cheek: hair or background
     assert oval.sum() < 0.9 * face_mask().sum()  # measured 0.86 here
     np.testing.assert_array_equal(oval_mask(np.zeros((478, 3)), m), face_mask())
+
+
+def test_an_unknown_region_is_refused_and_the_photo_is_left_alone(tools) -> None:
+    """CloakSettings.region takes "ellipse" or "oval"; anything else (a typo in a preset)
+    stops the cloak before a step, by name, and the photo is not touched."""
+    pipe, grad = tools
+    photo = _read(PERSON / "Abdullah_Gul_0013.jpg")
+    obs = _embed(pipe, photo)
+    cloaked = photo.copy()
+    bad = replace(CloakSettings(iterations=2, seed=0), region="face")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="'face'"):
+        list(cloak_face(cloaked, obs.landmarks, obs.embedding, grad, bad))
+    np.testing.assert_array_equal(cloaked, photo)
